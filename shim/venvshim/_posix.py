@@ -1,0 +1,102 @@
+"""POSIX side of the platform seam: exec, supervise with signal forwarding, flock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    import subprocess
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def exec_uv(real_uv: str, argv: Sequence[str], *, keep_fds: Sequence[int] = ()) -> NoReturn:
+    """Become the real uv: same pid, same terminal, same signals, nothing left to supervise.
+
+    `keep_fds` stay open across exec: a held flock then lives exactly as long as uv does.
+    """
+    for fd in keep_fds:
+        os.set_inheritable(fd, True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(real_uv, [real_uv, *argv])
+
+
+def run_supervised(
+    argv: Sequence[str], *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start uv as a child sharing our stdio; signals sent to the shim are forwarded to it.
+
+    SIGINT from a terminal reaches the whole foreground process group anyway, so the child gets
+    it directly; the handler only keeps the shim alive until the child has finished.
+    """
+    import subprocess  # not on the exec path: it costs ~15 ms to import
+
+    child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            child.send_signal(signum)
+        except OSError:
+            pass
+
+    for sig in FORWARDED:
+        signal.signal(sig, forward)
+    return child
+
+
+def exit_like(returncode: int) -> NoReturn:
+    """Exit as the child did: its code, or die of the same signal (the shell then sees 128+N)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if returncode < 0:
+        sig = -returncode
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)  # the signal was blocked or ignored by our parent
+    os._exit(returncode)
+
+
+def lock_fd(path: str, *, blocking: bool) -> int | None:
+    """An exclusive flock on `path` (created if needed); None if busy and not blocking."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def unlock_fd(fd: int) -> None:
+    os.close(fd)
+
+
+def is_locked_by_other(path: str) -> bool:
+    """Does another process hold the flock on `path` (uv's environment `.lock`)?"""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+def detach_kwargs() -> dict[str, object]:
+    """Popen arguments for a background process that outlives us and never touches the tty."""
+    return {"start_new_session": True, "close_fds": True}

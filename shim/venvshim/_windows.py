@@ -1,0 +1,84 @@
+"""Windows side of the platform seam.
+
+There is no exec on Windows: the shim runs uv as a child, ignores console control events (the
+child, in the same console, gets Ctrl+C itself and decides), and exits with the child's code, as
+rustup and uv's own trampoline do (windows-and-holders.md, "Precedents").
+"""
+
+from __future__ import annotations
+
+import msvcrt
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
+
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+DETACHED_PROCESS = 0x00000008
+CREATE_NO_WINDOW = 0x08000000
+
+
+def _ignore_console_events() -> None:
+    import ctypes
+
+    ctypes.windll.kernel32.SetConsoleCtrlHandler(None, True)  # type: ignore[attr-defined]
+
+
+def run_supervised(
+    argv: Sequence[str], *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    _ignore_console_events()
+    return subprocess.Popen(list(argv), env=None if env is None else dict(env))
+
+
+def exec_uv(real_uv: str, argv: Sequence[str], *, keep_fds: Sequence[int] = ()) -> NoReturn:
+    # keep_fds: Windows locks die with our handle, so the shim stays alive for uv's lifetime and
+    # keeps them; there is no fd inheritance to arrange.
+    child = run_supervised([real_uv, *argv])
+    exit_like(child.wait())
+
+
+def exit_like(returncode: int) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(returncode & 0xFFFFFFFF)
+
+
+def lock_fd(path: str, *, blocking: bool) -> int | None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        msvcrt.locking(fd, msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
+    except OSError:
+        os.close(fd)
+        if blocking:
+            raise
+        return None
+    return fd
+
+
+def unlock_fd(fd: int) -> None:
+    os.close(fd)
+
+
+def is_locked_by_other(path: str) -> bool:
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return True
+    else:
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return False
+    finally:
+        os.close(fd)
+
+
+def detach_kwargs() -> dict[str, object]:
+    return {
+        "creationflags": CREATE_NEW_PROCESS_GROUP | DETACHED_PROCESS | CREATE_NO_WINDOW,
+        "close_fds": True,
+    }

@@ -1,0 +1,84 @@
+"""`venvshim` command line: argparse here, one module per subcommand under commands/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import VenvshimError
+from .state import StateRoot
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="venvshim", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"venvshim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("gc", help="delete tombstones that nothing holds any more")
+    p.add_argument("--dry-run", action="store_true", help="say what would be deleted")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--id", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--wait", nargs="?", type=float, const=600.0, default=None, metavar="SECONDS",
+        help="keep retrying while holders exit (default 600 s); used by the background gc",
+    )  # fmt: skip
+
+    p = sub.add_parser("status", help="list tombstones and who holds them")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("install", help="write the uv shim into a directory")
+    p.add_argument("--shim-dir", type=Path, required=True, help="directory for the `uv` shim")
+    p.add_argument("--no-modify-path", action="store_true", help="do not touch PATH or rc files")
+    p.add_argument("--dry-run", action="store_true", help="say what would be written")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    state = StateRoot.from_env(os.environ)
+    if args.command == "gc":
+        from .commands.gc import gc
+
+        outcomes = gc(state=state, dry_run=args.dry_run, only=args.id, wait=args.wait)
+        if args.json:
+            print(json.dumps([o.to_json() for o in outcomes], indent=2))
+        else:
+            for o in outcomes:
+                extra = "; ".join(h.describe() for h in o.holders) or o.detail
+                print(f"{o.action}: {o.record.path}" + (f" ({extra})" if extra else ""))
+        return 0
+    if args.command == "status":
+        from .commands.status import status
+
+        rows = status(state=state)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        elif not rows:
+            print("no tombstones")
+        else:
+            for row in rows:
+                held = ", ".join(f"{h['pid']} {h['name']}" for h in row["holders"])  # type: ignore[attr-defined]
+                print(f"{row['path']}  (from {row['original']}, {row['created']}, {row['bytes']} bytes)"
+                      + (f"  held by: {held}" if held else ""))  # fmt: skip
+        return 0
+    if args.command == "install":
+        from .commands.install import install
+
+        return install(
+            shim_dir=args.shim_dir, modify_path=not args.no_modify_path, dry_run=args.dry_run
+        )
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except VenvshimError as exc:
+        exc.report()
+        return 1
+    except KeyboardInterrupt:
+        return 130

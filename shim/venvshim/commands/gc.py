@@ -1,0 +1,203 @@
+"""`venvshim gc`: delete every registered tombstone that nothing holds any more.
+
+Safety rules (promise 1): only a directory whose own marker matches its registry record is ever
+deleted; links and junctions inside are removed, never followed; the marker goes last, so a
+partly deleted tombstone is still recognised and retried next time; a failed deletion is
+reported, never raised.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .. import holders
+from ..state import MARKER, PENDING, Record, StateRoot
+from ..sysdeps import impl
+
+IN_FLIGHT_SECONDS = 600  # a PENDING record of a live shim younger than this is mid-swap
+
+
+class Outcome:
+    __slots__ = ("action", "detail", "holders", "record")
+
+    def __init__(
+        self,
+        record: Record,
+        action: str,
+        detail: str = "",
+        held: list[holders.Holder] | None = None,
+    ) -> None:
+        self.record = record
+        self.action = action  # deleted | would-delete | held | partial | gone | refused | in-flight
+        self.detail = detail
+        self.holders = held or []
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.record.id,
+            "path": self.record.path,
+            "original": self.record.original,
+            "action": self.action,
+            "detail": self.detail,
+            "holders": [h.to_json() for h in self.holders],
+        }
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        import psutil
+
+        return bool(psutil.pid_exists(pid))
+    except ImportError:  # pragma: no cover
+        return True
+
+
+def _in_flight(record: Record) -> bool:
+    if record.state != PENDING:
+        return False
+    pid = int(record.id.split("-")[1]) if record.id.count("-") >= 2 else 0
+    return _pid_alive(pid) and time.time() - record.created < IN_FLIGHT_SECONDS
+
+
+def delete_tree(tomb: Path) -> list[str]:
+    """Delete a tombstone's contents, then its marker, then itself. Returns the errors."""
+    errors: list[str] = []
+    children = []
+    try:
+        with os.scandir(tomb) as it:
+            children = [Path(e.path) for e in it if e.name != MARKER]
+    except OSError as exc:
+        return [str(exc)]
+    if children and sys.platform.startswith("linux") and shutil.which("rm"):
+        # GNU rm: as fast as it gets, never follows links, stays on this filesystem.
+        proc = subprocess.run(
+            ["rm", "-rf", "--one-file-system", "--", *map(str, children)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        if proc.returncode != 0:
+            errors.append(proc.stderr.decode(errors="replace").strip())
+    else:
+        for child in children:
+            try:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, onerror=lambda _f, p, e: errors.append(f"{p}: {e[1]}"))
+                else:
+                    child.unlink()
+            except OSError as exc:
+                errors.append(str(exc))
+    if errors:
+        return errors
+    try:
+        (tomb / MARKER).unlink(missing_ok=True)
+        tomb.rmdir()
+    except OSError as exc:
+        errors.append(str(exc))
+    return errors
+
+
+def _unmark_original(record: Record) -> None:
+    """A shim killed between writing the marker and renaming left the marker in the env."""
+    original = Path(record.original)
+    if record.marker_matches(original):
+        (original / MARKER).unlink(missing_ok=True)
+
+
+def collect(
+    state: StateRoot,
+    *,
+    dry_run: bool,
+    only: str | None = None,
+    procs: list[holders.Proc] | None = None,
+) -> list[Outcome]:
+    """One pass over the registry with one scan of the process table."""
+    records = [r for r in state.records() if only is None or r.id == only]
+    if not records:
+        return []
+    if procs is None:
+        procs = holders.scan()
+    outcomes: list[Outcome] = []
+    for record in records:
+        tomb = Path(record.path)
+        if _in_flight(record):
+            outcomes.append(Outcome(record, "in-flight", "a shim is swapping this environment"))
+            continue
+        if not os.path.lexists(tomb):
+            if not dry_run:
+                _unmark_original(record)
+                state.forget(record)
+            outcomes.append(Outcome(record, "gone"))
+            continue
+        if tomb.is_symlink() or not tomb.is_dir() or not record.marker_matches(tomb):
+            outcomes.append(Outcome(record, "refused", "no matching venvshim marker: not deleted"))
+            continue
+        held = holders.holders_of(procs, str(tomb), original=record.original, since=record.created)
+        if impl.is_locked_by_other(str(tomb / ".lock")):
+            held.append(holders.Holder(0, "uv", "lock", str(tomb / ".lock")))
+        if held:
+            outcomes.append(Outcome(record, "held", held=held))
+        elif dry_run:
+            outcomes.append(Outcome(record, "would-delete"))
+        else:
+            errors = delete_tree(tomb)
+            if errors:
+                outcomes.append(Outcome(record, "partial", "; ".join(errors)[:500]))
+            else:
+                state.forget(record)
+                outcomes.append(Outcome(record, "deleted"))
+    return outcomes
+
+
+def wait_and_collect(state: StateRoot, *, only: str | None, timeout: float) -> list[Outcome]:
+    """Background mode: retry as holders exit, until the tombstone(s) are gone or time is up."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    outcomes = collect(state, dry_run=False, only=only)
+    while outcomes and time.monotonic() < deadline:
+        waiting = [o for o in outcomes if o.action in ("held", "partial", "in-flight")]
+        if not waiting:
+            break
+        pids = {h.pid for o in waiting for h in o.holders if h.pid > 0}
+        remaining = max(0.0, deadline - time.monotonic())
+        if pids:
+            procs = []
+            for pid in pids:
+                try:
+                    procs.append(psutil.Process(pid))
+                except psutil.Error:
+                    pass
+            # Wake as soon as any holder exits; rescan at least every 5 s (new holders, locks).
+            psutil.wait_procs(procs, timeout=min(5.0, remaining), callback=None)
+        else:
+            time.sleep(min(1.0, remaining))
+        outcomes = collect(state, dry_run=False, only=only)
+    return outcomes
+
+
+def gc(*, state: StateRoot, dry_run: bool, only: str | None, wait: float | None) -> list[Outcome]:
+    from filelock import FileLock, Timeout
+
+    state.home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(state.home / "gc.lock"))
+    if wait is None:
+        try:
+            with lock.acquire(timeout=0 if not dry_run else 5):
+                return collect(state, dry_run=dry_run, only=only)
+        except Timeout:
+            return []  # another gc is at work right now
+    # Background gcs for different tombstones run side by side; each pass takes the lock briefly.
+    with lock.acquire(timeout=60):
+        first = collect(state, dry_run=False, only=only)
+    if not first or all(o.action in ("deleted", "gone", "refused") for o in first):
+        return first
+    return wait_and_collect(state, only=only, timeout=wait)

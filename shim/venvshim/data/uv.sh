@@ -1,0 +1,51 @@
+#!/bin/sh
+# venvshim-shim: this `uv` is venvshim's shim, written by `venvshim install`. Do not edit:
+# run `venvshim install` again instead. It runs the real uv at once unless the subcommand may
+# replace a project environment; only then does it start venvshim (Python).
+if [ "${VENVSHIM_GUARD-}" = "$$" ]; then
+  echo "error: venvshim: the uv this shim found on PATH is another venvshim shim (it would call itself)" >&2
+  echo "hint: set VENVSHIM_REAL_UV to the real uv binary, then run 'venvshim doctor'" >&2
+  exit 2
+fi
+vs_real=${VENVSHIM_REAL_UV-}
+if [ -z "$vs_real" ]; then
+  set -f
+  vs_ifs=$IFS
+  IFS=:
+  for vs_d in $PATH; do
+    [ -n "$vs_d" ] || vs_d=.
+    [ -f "$vs_d/uv" ] && [ -x "$vs_d/uv" ] || continue
+    [ "$vs_d/uv" -ef "$0" ] && continue
+    [ -e "$vs_d/.venvshim-shim-dir" ] && continue
+    vs_real=$vs_d/uv
+    break
+  done
+  IFS=$vs_ifs
+  set +f
+  if [ -z "$vs_real" ]; then
+    echo "error: venvshim: cannot find the real uv on PATH (only this shim is there)" >&2
+    echo "hint: install uv (https://docs.astral.sh/uv/), or set VENVSHIM_REAL_UV to its path" >&2
+    exit 2
+  fi
+fi
+vs_py=0
+if [ "${VENVSHIM_DISABLE-}" != 1 ]; then
+  vs_skip=0
+  for vs_a in "$@"; do
+    if [ "$vs_skip" = 1 ]; then vs_skip=0; continue; fi
+    case $vs_a in
+      --cache-dir|--color|--allow-insecure-host|--trusted-host|--directory|--project|--config-file|--python-preference|--python-fetch|--preview-features|--preview-feature) vs_skip=1 ;;
+      --) break ;;
+      -*) ;;
+      sync|run|add|remove|version|venv|v|virtualenv|check) vs_py=1; break ;;
+      auth|init|lock|export|tree|format|audit|tool|python|pip|build|publish|workspace|cache|self|help|generate-shell-completion) break ;;
+      *) vs_py=1; break ;;
+    esac
+  done
+fi
+VENVSHIM_GUARD=$$
+export VENVSHIM_GUARD
+if [ "$vs_py" = 0 ]; then
+  exec "$vs_real" "$@"
+fi
+exec @PYTHON@ -I -S -c @BOOT@ "$vs_real" "$0" "$@"

@@ -1,0 +1,184 @@
+"""Will uv replace this environment? Ask uv, and remember its answer under a fingerprint.
+
+The verdict comes from uv itself: `uv sync --dry-run` with the same project, python and config
+arguments prints `Would replace|use|create project environment at: PATH` before it resolves
+anything, so the shim reads that line and stops uv there. Reimplementing uv's rule (python
+requests, version files, requires-python intersections, preferences) would drift with every uv
+release; asking uv cannot.
+
+A "keep" verdict is cached under a fingerprint: a key (cwd, the decision-relevant arguments,
+every `UV_*` and discovery-relevant environment variable) and the `stat` of every file that can
+change the verdict (`project.watched_paths`), present or absent. A hit costs one small JSON read
+and a few dozen `stat` calls. "replace" is never cached: the swap changes the state anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .uvargs import Invocation
+
+REPLACE = "replace"
+KEEP = "keep"
+
+_LINE = re.compile(r"^Would (replace|use|create) project environment at: (.+?)\s*$")
+_BROKEN = re.compile(r"Project virtual environment directory `(.+?)` cannot be used because")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# Options (long names) that change which env uv picks or whether it keeps it; forwarded to the
+# dry-run and part of the cache key.
+DECISION_VALUE_OPTIONS = (
+    "--python", "--directory", "--project", "--config-file", "--python-preference",
+    "--preview-features", "--preview-feature", "--cache-dir", "--python-fetch", "--package",
+)  # fmt: skip
+DECISION_FLAGS = (
+    "--no-config", "--managed-python", "--no-managed-python", "--preview", "--no-preview",
+    "--active", "--no-active", "--offline", "--no-python-downloads", "--all-packages",
+)  # fmt: skip
+# Non-UV_ variables that change discovery; every UV_* variable is part of the key as well.
+DECISION_ENV = (
+    "PATH", "HOME", "VIRTUAL_ENV", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA",
+    "LOCALAPPDATA", "PYENV_VERSION", "CONDA_PREFIX",
+)  # fmt: skip
+
+# Files changed within this many seconds are not trusted for a cached verdict: on filesystems
+# with coarse timestamps a second change in the same tick would go unnoticed ("racy git").
+RACY_SECONDS = 2.0
+
+
+def dry_run_args(inv: Invocation, *, script_project: str | None) -> list[str]:
+    args = ["sync", "--dry-run"]
+    for name in DECISION_VALUE_OPTIONS:
+        if inv.command == "venv" and name == "--package":
+            continue
+        value = inv.value(name)
+        if value is not None:
+            args += [f"{name}={value}"]
+    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
+    if script_project is not None and inv.value("--project") is None:
+        args.append(f"--project={script_project}")
+    return args
+
+
+class Verdict:
+    __slots__ = ("action", "detail", "env_path")
+
+    def __init__(self, action: str, env_path: Path | None, detail: str = "") -> None:
+        self.action = action
+        self.env_path = env_path
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.action}, {self.env_path}, {self.detail!r})"
+
+
+def ask_uv(
+    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], script_project: str | None
+) -> Verdict:
+    """Run `uv sync --dry-run …`, stop it once it has said what it would do with the env."""
+    import subprocess
+
+    argv = [real_uv, *dry_run_args(inv, script_project=script_project)]
+    child_env = {**env, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    child_env.pop("UV_FROZEN", None)  # never changes the env decision, but can fail a dry-run
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=child_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    verdict: Verdict | None = None
+    try:
+        for raw in proc.stderr:
+            line = _ANSI.sub("", raw.decode("utf-8", "replace"))
+            seen.append(line)
+            match = _LINE.match(line)
+            if match:
+                action = REPLACE if match.group(1) == "replace" else KEEP
+                verdict = Verdict(action, Path(match.group(2)), match.group(1))
+                break
+            broken = _BROKEN.search(line)
+            if broken:
+                verdict = Verdict(KEEP, Path(broken.group(1)), "broken")
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+        proc.wait()
+    if verdict is None:
+        return Verdict(KEEP, None, "unknown: " + "".join(seen[-3:]).strip())
+    if verdict.env_path is not None and not verdict.env_path.is_absolute():
+        base = Path(inv.value("--directory") or ".")
+        verdict.env_path = cwd / base / verdict.env_path
+    return verdict
+
+
+# --- the fingerprint cache -------------------------------------------------------------------
+
+
+def cache_key(inv: Invocation, *, cwd: Path, env: Mapping[str, str], real_uv: str) -> str:
+    parts: dict[str, object] = {
+        "v": 1,
+        "cwd": str(cwd),
+        "uv": real_uv,
+        "command": inv.command,
+        "values": {n: inv.value(n) for n in DECISION_VALUE_OPTIONS if inv.value(n) is not None},
+        "flags": [f for f in DECISION_FLAGS if inv.flag(f)],
+        "run": inv.run_command[:1] if inv.command == "run" else [],
+        "venv": inv.positionals[:1] if inv.command == "venv" else [],
+        "env": {k: v for k, v in sorted(env.items()) if k.startswith("UV_") or k in DECISION_ENV},
+    }
+    blob = json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.lstat(path)
+        fst = os.stat(path) if (st.st_mode & 0o170000) == 0o120000 else st
+    except OSError:
+        try:
+            os.lstat(path)
+        except OSError:
+            return None
+        return [-1]  # a dangling link: present, but its target is gone
+    return [st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, fst.st_ino, fst.st_mtime_ns]
+
+
+def lookup(cache_dir: Path, key: str) -> Path | None:
+    """The env path of a still-valid cached "keep" verdict, else None."""
+    try:
+        with open(cache_dir / f"{key}.json", encoding="utf-8") as fh:
+            entry = json.load(fh)
+        for path, stat in entry["stats"]:
+            if _stat(path) != stat:
+                return None
+        return Path(entry["env"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(cache_dir: Path, key: str, env_path: Path, watched: Sequence[Path]) -> bool:
+    """Remember a "keep" verdict; refuses (False) when a watched file is too fresh to trust."""
+    from .state import write_atomic
+
+    now = time.time()
+    stats = []
+    for path in dict.fromkeys(str(p) for p in watched):
+        stat = _stat(path)
+        if stat is not None and len(stat) > 1 and now - stat[3] / 1e9 < RACY_SECONDS:
+            return False
+        stats.append([path, stat])
+    write_atomic(cache_dir / f"{key}.json", json.dumps({"env": str(env_path), "stats": stats}))
+    return True

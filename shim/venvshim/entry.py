@@ -1,0 +1,64 @@
+"""The Python half of the shim: decide, then hand over to the real uv.
+
+Kept light: only os, sys and the standard-library-only `uvargs` load before it is known that
+this command may replace an environment; the rest is imported on that path alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from . import uvargs
+from .errors import VenvshimError
+from .sysdeps import impl
+
+
+def _log_crash() -> Path | None:
+    import traceback
+
+    from .state import StateRoot
+
+    try:
+        logs = StateRoot.from_env(os.environ).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / "crash.log"
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- pid {os.getpid()} argv {sys.argv!r}\n{traceback.format_exc()}\n")
+        return log
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """argv: REAL_UV SHIM_PATH UV_ARGS... (as the sh front end passes them)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    real_uv, _shim, args = argv[0], argv[1], argv[2:]
+    env = os.environ
+    inv = uvargs.parse(args)
+    if env.get("VENVSHIM_DISABLE") == "1" or not uvargs.may_replace_env(inv, env):
+        impl.exec_uv(real_uv, args)
+    from . import swap
+
+    try:
+        swap.intercept(real_uv, args, inv, cwd=Path(os.getcwd()), env=env)
+    except VenvshimError as exc:
+        exc.report()
+        impl.exit_like(1)
+    except KeyboardInterrupt:
+        impl.exit_like(130)
+    except Exception:
+        log = _log_crash()
+        if swap.swapped:
+            print(f"error: venvshim: internal error; details in {log}", file=sys.stderr)
+            impl.exit_like(3)
+        # Nothing was moved yet: run uv as if venvshim were not there.
+        print(
+            f"warning: venvshim: internal error, running uv directly; details in {log}",
+            file=sys.stderr,
+        )
+        impl.exec_uv(real_uv, args)
+    raise AssertionError("unreachable")  # intercept always execs or exits

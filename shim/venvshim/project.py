@@ -1,0 +1,161 @@
+"""Which environment a uv command targets, and which files can change uv's verdict on it.
+
+Only used on the shim's slow path (a fingerprint miss): it parses TOML.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .uvargs import Invocation, env_flag, run_script_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+VERSION_FILES = (".python-version", ".python-versions")
+CONFIG_FILES = ("pyproject.toml", "uv.toml")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _workspace_table(doc: dict[str, Any]) -> dict[str, Any] | None:
+    ws = doc.get("tool", {}).get("uv", {}).get("workspace")
+    return ws if isinstance(ws, dict) else None
+
+
+def _is_member(root: Path, table: dict[str, Any], project: Path) -> bool:
+    if project == root:
+        return True
+    rel = project.relative_to(root).as_posix()
+    members = [m for m in table.get("members", []) if isinstance(m, str)]
+    excludes = [e for e in table.get("exclude", []) if isinstance(e, str)]
+    matched = any(fnmatch.fnmatchcase(rel, m.rstrip("/")) for m in members)
+    return matched and not any(fnmatch.fnmatchcase(rel, e.rstrip("/")) for e in excludes)
+
+
+class Project:
+    """A project as uv finds it: its own directory and its workspace root."""
+
+    __slots__ = ("member_dirs", "project_dir", "workspace_root")
+
+    def __init__(self, project_dir: Path, workspace_root: Path, member_dirs: list[Path]) -> None:
+        self.project_dir = project_dir
+        self.workspace_root = workspace_root
+        self.member_dirs = member_dirs
+
+
+def discover(start: Path) -> Project | None:
+    """Nearest `pyproject.toml` at or above `start`, then the workspace that includes it."""
+    start = start.resolve()
+    project_dir = next(
+        (d for d in (start, *start.parents) if (d / "pyproject.toml").is_file()), None
+    )
+    if project_dir is None:
+        return None
+    for candidate in (project_dir, *project_dir.parents):
+        pyproject = candidate / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        table = _workspace_table(_load_toml(pyproject))
+        if table is not None and _is_member(candidate, table, project_dir):
+            return Project(project_dir, candidate, _members(candidate, table))
+    return Project(project_dir, project_dir, [])
+
+
+def _members(root: Path, table: dict[str, Any]) -> list[Path]:
+    found: list[Path] = []
+    for pattern in table.get("members", []):
+        if isinstance(pattern, str):
+            found.extend(
+                Path(p) for p in sorted(glob.glob(str(root / pattern))) if Path(p).is_dir()
+            )
+    return found
+
+
+def start_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
+    """The directory uv discovers the project from (`--directory`, `--project`, a script's dir)."""
+    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
+    work = cwd / base if base else cwd
+    project = inv.value("--project") or env.get("UV_PROJECT")
+    if project:
+        return work / project
+    script = run_script_path(inv, str(work))
+    if script is not None:
+        return Path(script).parent
+    return work
+
+
+def working_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
+    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
+    return cwd / base if base else cwd
+
+
+def project_env_dir(project: Project, env: Mapping[str, str]) -> Path:
+    explicit = env.get("UV_PROJECT_ENVIRONMENT")
+    if explicit:
+        return project.workspace_root / explicit  # absolute paths replace the root
+    return project.workspace_root / ".venv"
+
+
+def target_env_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path | None:
+    """The environment directory this command would replace (None: no project, nothing to do)."""
+    work = working_dir(inv, cwd=cwd, env=env)
+    if inv.command == "venv":
+        # uv venv: explicit path, else the project env only at the workspace root, else ./.venv
+        # (crates/uv/src/commands/venv.rs, "Only use the project environment path if ...").
+        if inv.positionals:
+            return work / inv.positionals[0]
+        project = None if inv.flag("--no-project") else discover(start_dir(inv, cwd=cwd, env=env))
+        if project is not None and project.workspace_root == work.resolve():
+            return project_env_dir(project, env)
+        return work / ".venv"
+    if (inv.flag("--active") or env_flag(env, "UV_ACTIVE")) and env.get("VIRTUAL_ENV"):
+        return Path(env["VIRTUAL_ENV"])
+    project = discover(start_dir(inv, cwd=cwd, env=env))
+    return None if project is None else project_env_dir(project, env)
+
+
+def watched_paths(
+    inv: Invocation, *, cwd: Path, env: Mapping[str, str], env_dir: Path
+) -> list[Path]:
+    """Every file whose change (or appearance) can change uv's verdict on `env_dir`.
+
+    Version and config files are watched from the discovery start up to the filesystem root
+    (absent ones too: creating one changes the verdict), workspace members' `pyproject.toml`
+    and the directories their globs expand in (a new member changes `requires-python`).
+    """
+    paths: list[Path] = [env_dir, env_dir / "pyvenv.cfg", env_dir / "bin" / "python",
+                         env_dir / "Scripts" / "python.exe"]  # fmt: skip
+    start = start_dir(inv, cwd=cwd, env=env).resolve()
+    for directory in (start, *start.parents):
+        paths.extend(directory / name for name in (*VERSION_FILES, *CONFIG_FILES))
+    project = discover(start)
+    if project is not None:
+        for member in project.member_dirs:
+            paths.extend((member, member / "pyproject.toml", *(member / v for v in VERSION_FILES)))
+            paths.append(member.parent)
+    config_home = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
+    paths.extend(Path(config_home) / "uv" / name for name in (*VERSION_FILES, "uv.toml"))
+    if env.get("APPDATA"):
+        paths.extend(Path(env["APPDATA"]) / "uv" / name for name in (*VERSION_FILES, "uv.toml"))
+    for config_dir in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
+        paths.append(Path(config_dir) / "uv" / "uv.toml")
+    paths.append(Path("/etc/uv/uv.toml"))
+    config_file = inv.value("--config-file") or env.get("UV_CONFIG_FILE")
+    if config_file:
+        paths.append(working_dir(inv, cwd=cwd, env=env) / config_file)
+    return paths

@@ -1,0 +1,67 @@
+"""Find the real uv: VENVSHIM_REAL_UV, else the first `uv` on PATH that is not a venvshim shim.
+
+Platform facts come in as arguments (`env`, `pathext`) so tests can fake Windows on Linux.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import VenvshimError
+
+SHIM_MARKER = b"venvshim-shim"  # in the first bytes of every shim we write
+SHIM_DIR_MARKER = ".venvshim-shim-dir"  # a file in every directory that holds our shim
+
+
+def is_shim(path: Path) -> bool:
+    if (path.parent / SHIM_DIR_MARKER).exists():
+        return True
+    try:
+        with path.open("rb") as fh:
+            return SHIM_MARKER in fh.read(512)
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def find_real_uv(
+    *, env: Mapping[str, str], skip: Path | None = None, windows: bool = os.name == "nt"
+) -> Path:
+    explicit = env.get("VENVSHIM_REAL_UV")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file() or is_shim(path):
+            raise VenvshimError(
+                f"VENVSHIM_REAL_UV names `{explicit}`, which is not a uv executable",
+                hint="point VENVSHIM_REAL_UV at the real uv binary, or unset it",
+            )
+        return path
+    names = ["uv"]
+    if windows:
+        exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
+        names = [f"uv{e}" for e in exts if e in (".exe", ".com")]
+    sep = ";" if windows else ":"
+    for directory in env.get("PATH", "").split(sep):
+        directory = directory or "."
+        for name in names:
+            candidate = Path(directory) / name
+            if not candidate.is_file() or not os.access(candidate, os.X_OK):
+                continue
+            if skip is not None and _same_file(candidate, skip):
+                continue
+            if is_shim(candidate):
+                continue
+            return candidate
+    raise VenvshimError(
+        "cannot find the real uv on PATH (only venvshim's own shim is there)",
+        hint="install uv (https://docs.astral.sh/uv/getting-started/installation/) "
+        "or set VENVSHIM_REAL_UV to its path",
+    )

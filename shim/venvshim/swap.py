@@ -1,0 +1,270 @@
+"""The shim's slow path: decide, tombstone the environment, let uv build a new one.
+
+Protocol (each step leaves a state gc or uv can finish from, whatever is killed when):
+  1. take the per-environment lock (serialises shims on one env);
+  2. decide (cached fingerprint, else `uv sync --dry-run`); "keep" -> exec uv, lock inherited;
+  3. wait until uv's own `.lock` in the env is free (uv may be installing into it);
+  4. register the tombstone as PENDING, write the marker INTO the env, rename env -> tombstone,
+     mark the record ACTIVE;   (killed here: gc finds a PENDING record, and either a marked
+     tombstone to collect or a marked env to unmark)
+  5. run uv as a child; if it made no new env (say no interpreter matched), rename the tombstone
+     back: uv alone would have left the env intact;
+  6. start gc in the background, which deletes the tombstone as soon as nothing holds it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from . import decide, envstate, project
+from .errors import VenvshimError
+from .state import ACTIVE, MARKER, Record, StateRoot
+from .sysdeps import impl
+from .uvargs import Invocation, env_flag, run_script_path
+
+RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
+
+# Set once an environment has been moved: from then on an internal error must not fall back to
+# running uv unsupervised (entry.main), since the tombstone would never be restored.
+swapped = False
+
+
+def _lock_path(state: StateRoot, env_path: Path) -> str:
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:24]
+    state.locks.mkdir(parents=True, exist_ok=True)
+    return str(state.locks / f"{digest}.lock")
+
+
+def _is_inline_script(inv: Invocation, cwd: Path) -> bool:
+    script = run_script_path(inv, str(cwd))
+    if script is None:
+        return False
+    try:
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            return any(line.rstrip() == "# /// script" for line in fh)
+    except OSError:
+        return False
+
+
+def intercept(
+    real_uv: str, args: Sequence[str], inv: Invocation, *, cwd: Path, env: Mapping[str, str]
+) -> NoReturn:
+    state = StateRoot.from_env(env)
+    if _is_inline_script(inv, cwd):
+        impl.exec_uv(real_uv, args)  # PEP 723 script: uv uses a cached script env, not .venv
+    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
+    hold_lock = inv.command != "run"  # a `uv run` child may live for hours: never hold for it
+    cached = decide.lookup(state.cache, key)
+    if cached is not None:
+        fd = impl.lock_fd(_lock_path(state, cached), blocking=True)
+        assert fd is not None
+        if decide.lookup(state.cache, key) is not None:
+            _exec_keep(real_uv, args, fd, hold_lock)
+        impl.unlock_fd(fd)  # changed while we waited: decide afresh
+
+    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
+    if env_path is None:
+        impl.exec_uv(real_uv, args)  # no project: uv reports it, or runs without one
+    fd = impl.lock_fd(_lock_path(state, env_path), blocking=True)
+    assert fd is not None
+    verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env)
+    current = envstate.classify(verdict.env_path or env_path)
+    if verdict.action != decide.REPLACE or current.kind not in (envstate.VENV, envstate.REMNANT):
+        if verdict.detail in ("use", "create") and verdict.env_path is not None:
+            watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=verdict.env_path)
+            watched.append(Path(real_uv))
+            decide.store(state.cache, key, verdict.env_path, watched)
+        _exec_keep(real_uv, args, fd, hold_lock)
+
+    record = tombstone(current, state=state, env=env)
+    _supervise(real_uv, args, inv, record=record, current=current, state=state, lock=fd)
+
+
+def _decide(
+    real_uv: str, inv: Invocation, *, env_path: Path, cwd: Path, env: Mapping[str, str]
+) -> decide.Verdict:
+    current = envstate.classify(env_path)
+    if current.kind == envstate.REMNANT:
+        return decide.Verdict(decide.REPLACE, env_path, "remnant")
+    if current.kind != envstate.VENV:
+        return decide.Verdict(decide.KEEP, env_path, current.kind)
+    if inv.command == "venv":
+        return decide.Verdict(decide.REPLACE, env_path, "--clear")
+    script = run_script_path(inv, str(project.working_dir(inv, cwd=cwd, env=env)))
+    verdict = decide.ask_uv(
+        real_uv,
+        inv,
+        cwd=cwd,
+        env=env,
+        script_project=os.path.dirname(script) if script else None,
+    )
+    if verdict.env_path is None:
+        verdict.env_path = env_path
+    return verdict
+
+
+def _exec_keep(real_uv: str, args: Sequence[str], fd: int, hold_lock: bool) -> NoReturn:
+    if hold_lock:
+        impl.exec_uv(real_uv, args, keep_fds=[fd])
+    impl.unlock_fd(fd)
+    impl.exec_uv(real_uv, args)
+
+
+def _wait_env_lock_free(env_dir: Path, env: Mapping[str, str]) -> None:
+    """Never rename an environment while uv holds its `.lock` (it is installing into it)."""
+    lock = str(env_dir / ".lock")
+    try:
+        timeout = float(env.get("UV_LOCK_TIMEOUT", "300"))
+    except ValueError:
+        timeout = 300.0
+    deadline = time.monotonic() + timeout
+    while impl.is_locked_by_other(lock):
+        if time.monotonic() > deadline:
+            raise VenvshimError(
+                f"uv is still using the environment at `{env_dir}` (its .lock is held)",
+                hint="wait for the other uv command to finish, then run this command again",
+            )
+        time.sleep(0.05)
+
+
+def _rename_with_retry(src: Path, dst: Path) -> None:
+    deadline = time.monotonic() + RENAME_RETRY_SECONDS
+    while True:
+        try:
+            os.rename(src, dst)
+            return
+        except PermissionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str, str]) -> Record:
+    """Rename the environment to a registered, marked tombstone, or raise leaving it untouched."""
+    real_dir = current.real_dir
+    _wait_env_lock_free(real_dir, env)
+    record = state.new_record(real_dir)
+    state.save(record)
+    marker = real_dir / MARKER
+    try:
+        marker.write_text(record.marker_text(), encoding="utf-8")
+        _rename_with_retry(real_dir, Path(record.path))
+    except OSError as exc:
+        marker.unlink(missing_ok=True)
+        state.forget(record)
+        raise _cannot_rename(real_dir, exc) from exc
+    global swapped
+    swapped = True
+    record.state = ACTIVE
+    state.save(record)
+    if current.path != real_dir:
+        # `.venv` is a link or redirect file: uv recreates the directory it names, which must
+        # then be missing or empty. Keep an empty one so the link does not dangle.
+        real_dir.mkdir()
+    return record
+
+
+def _cannot_rename(env_dir: Path, exc: OSError) -> VenvshimError:
+    from . import holders
+
+    found = holders.holders_of(holders.scan(), str(env_dir))
+    lines = [f"  {h.describe()}" for h in found[:10]]
+    if exc.errno == errno.EXDEV or (env_dir.is_mount() if hasattr(env_dir, "is_mount") else False):
+        why = "it is a mount point"
+    elif found:
+        why = "these processes hold files or a working directory in it:\n" + "\n".join(lines)
+    else:
+        why = f"{exc.strerror or exc}"
+    return VenvshimError(
+        f"cannot move the environment at `{env_dir}` aside, so uv would fail half-way "
+        f"deleting it; left it untouched: {why}",
+        hint="close the programs using it (editor, REPL, kernel), then run the command again;"
+        " or run it with VENVSHIM_DISABLE=1 to let uv try anyway",
+    )
+
+
+def restore(record: Record, current: envstate.EnvState, *, state: StateRoot) -> bool:
+    """Put the old environment back when uv made no new one. True if restored."""
+    real_dir = Path(current.real_dir)
+    tomb = Path(record.path)
+    if not tomb.is_dir() or not record.marker_matches(tomb):
+        return False
+    if real_dir.is_dir() and not os.listdir(real_dir):
+        real_dir.rmdir()
+    if os.path.lexists(real_dir):
+        return False
+    os.rename(tomb, real_dir)
+    (real_dir / MARKER).unlink(missing_ok=True)
+    state.forget(record)
+    return True
+
+
+def _env_ready(current: envstate.EnvState) -> bool:
+    fresh = envstate.classify(current.path)
+    return fresh.kind == envstate.VENV and not impl.is_locked_by_other(
+        str(fresh.real_dir / ".lock")
+    )
+
+
+def _supervise(
+    real_uv: str,
+    args: Sequence[str],
+    inv: Invocation,
+    *,
+    record: Record,
+    current: envstate.EnvState,
+    state: StateRoot,
+    lock: int,
+) -> NoReturn:
+    import subprocess
+
+    child = impl.run_supervised([real_uv, *args])
+    held = True
+    if inv.command == "run":
+        # Release the per-env lock once uv has built the new env, before the user's program
+        # runs for who knows how long.
+        while child.poll() is None and held:
+            if _env_ready(current):
+                impl.unlock_fd(lock)
+                held = False
+            else:
+                try:
+                    child.wait(timeout=0.02)
+                except subprocess.TimeoutExpired:
+                    pass
+    returncode = child.wait()
+    if envstate.classify(current.path).kind == envstate.MISSING:
+        restore(record, current, state=state)
+    else:
+        start_background_gc(record, env=os.environ)
+    if held:
+        impl.unlock_fd(lock)
+    impl.exit_like(returncode)
+
+
+def start_background_gc(record: Record, *, env: Mapping[str, str]) -> None:
+    """Detached `venvshim gc --wait` for this tombstone; never fails the user's command."""
+    import subprocess
+
+    from .launch import venvshim_command
+
+    if env_flag(env, "VENVSHIM_NO_BACKGROUND_GC"):
+        return
+    try:
+        subprocess.Popen(
+            venvshim_command(["gc", "--wait", "--id", record.id]),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(env),
+            **impl.detach_kwargs(),  # type: ignore[arg-type]
+        )
+    except OSError as exc:
+        print(f"warning: venvshim: could not start background gc: {exc}", file=sys.stderr)

@@ -1,0 +1,226 @@
+"""Parse uv's argv the way uv's clap grammar does, far enough to know what a command will touch.
+
+Imported on the shim's hot path: standard library only, no dataclasses (which pull in `inspect`).
+The option tables come from `uv <cmd> --help` of uv 0.13.9; tests/unit/test_uvargs.py checks them
+against the real uv so a new uv release that adds a value-taking option is noticed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+# Subcommands that can replace a project environment (../shared/research/uv-internals.md).
+ALIASES = {"v": "venv", "virtualenv": "venv"}
+INTERCEPTED = frozenset({"sync", "run", "add", "remove", "version", "venv", "check"})
+
+# Global options taking a value; visible ones from `uv --help`, hidden ones from uv's source.
+GLOBAL_VALUE = frozenset(
+    {
+        "--cache-dir",
+        "--color",
+        "--allow-insecure-host",
+        "--trusted-host",
+        "--directory",
+        "--project",
+        "--config-file",
+        "--python-preference",
+        "--python-fetch",
+        "--preview-features",
+        "--preview-feature",
+    }
+)
+
+_COMMON = frozenset(
+    {
+        "--config-setting", "--config-settings-package", "--default-index", "--exclude-newer",
+        "--exclude-newer-package", "--extra-index-url", "--find-links", "--fork-strategy",
+        "--index", "--index-strategy", "--index-url", "--keyring-provider", "--link-mode",
+        "--no-binary-package", "--no-build-isolation-package", "--no-build-package",
+        "--no-sources-package", "--package", "--prerelease", "--prerelease-package", "--python",
+        "--refresh-package", "--reinstall-package", "--resolution", "--upgrade-group",
+        "--upgrade-package", "-C", "-P", "-f", "-i", "-p",
+    }
+)  # fmt: skip
+_GROUPS = frozenset({"--extra", "--group", "--no-extra", "--no-group", "--only-group"})
+
+# Subcommand-specific options taking a value (globals are accepted everywhere too).
+VALUE = {
+    "run": _COMMON
+    | _GROUPS
+    | {"--env-file", "--no-editable-package", "--python-platform", "--with", "--with-editable",
+       "--with-requirements", "-w"},
+    "sync": _COMMON
+    | _GROUPS
+    | {"--no-editable-package", "--no-install-package", "--output-format", "--python-platform",
+       "--script"},
+    "add": _COMMON
+    | {"--bounds", "--branch", "--constraints", "--extra", "--group", "--marker",
+       "--no-install-package", "--optional", "--requirements", "--rev", "--script", "--tag",
+       "-c", "-m", "-r"},
+    "remove": _COMMON | {"--group", "--optional", "--script"},
+    "version": _COMMON | {"--bump", "--output-format"},
+    "venv": frozenset(
+        {"--default-index", "--exclude-newer", "--exclude-newer-package", "--extra-index-url",
+         "--find-links", "--index", "--index-strategy", "--index-url", "--keyring-provider",
+         "--link-mode", "--prompt", "--python", "--refresh-package", "-f", "-i", "-p"}
+    ),
+    "check": _COMMON | _GROUPS | {"--script", "--ty-version"},
+}  # fmt: skip
+
+# Short flags we need to recognise, per subcommand ("*" = every subcommand).
+SHORT_NAMES = {
+    "*": {"p": "--python", "q": "--quiet", "v": "--verbose", "n": "--no-cache", "h": "--help",
+          "V": "--version", "U": "--upgrade"},
+    "run": {"m": "--module", "s": "--script", "w": "--with"},
+    "venv": {"c": "--clear"},
+    "add": {"c": "--constraints", "m": "--marker", "r": "--requirements"},
+}  # fmt: skip
+
+_TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """clap's BoolishValueParser, as uv reads boolean env vars."""
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+class Invocation:
+    """What uv will be asked to do. `options` maps a long option name to its values, in order
+    (None for a flag)."""
+
+    __slots__ = ("argv", "command", "options", "positionals", "run_command")
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self.command: str | None = None
+        self.options: dict[str, list[str | None]] = {}
+        self.positionals: list[str] = []
+        self.run_command: list[str] = []
+
+    def flag(self, *names: str) -> bool:
+        return any(n in self.options for n in names)
+
+    def value(self, name: str) -> str | None:
+        """The last value given for an option (uv: the last occurrence wins)."""
+        values = [v for v in self.options.get(name, ()) if v is not None]
+        return values[-1] if values else None
+
+    def __repr__(self) -> str:
+        return f"Invocation({self.command!r}, {self.options!r}, {self.positionals!r})"
+
+
+def _value_options(command: str | None) -> frozenset[str]:
+    if command is None:
+        return GLOBAL_VALUE
+    return GLOBAL_VALUE | VALUE.get(command, frozenset())
+
+
+def parse(argv: Sequence[str]) -> Invocation:
+    """Parse uv's arguments (without argv[0]).
+
+    Only INTERCEPTED subcommands are parsed past their name; for others `command` is set and
+    nothing more is needed.
+    """
+    inv = Invocation(argv)
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            # Everything after `--` is positional (for `run`, the command).
+            rest = args[i:]
+            if inv.command == "run":
+                inv.run_command = rest
+            else:
+                inv.positionals.extend(rest)
+            return inv
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, val = arg.partition("=")
+            if eq:
+                inv.options.setdefault(name, []).append(val)
+            elif name in _value_options(inv.command):
+                value = args[i] if i < len(args) else None
+                i += 1
+                inv.options.setdefault(name, []).append(value)
+            else:
+                inv.options.setdefault(name, []).append(None)
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            i = _parse_short_cluster(inv, arg, args, i)
+            continue
+        # A positional.
+        if inv.command is None:
+            inv.command = ALIASES.get(arg, arg)
+            if inv.command not in INTERCEPTED:
+                inv.positionals = args[i:]
+                return inv
+            continue
+        if inv.command == "run":
+            inv.run_command = args[i - 1 :]
+            return inv
+        inv.positionals.append(arg)
+    return inv
+
+
+def _parse_short_cluster(inv: Invocation, arg: str, args: list[str], i: int) -> int:
+    """`-qv`, `-p3.11`, `-p 3.11`, `-qp3.11`: clap's short-option clusters."""
+    values = _value_options(inv.command)
+    names = {**SHORT_NAMES["*"], **SHORT_NAMES.get(inv.command or "", {})}
+    for pos in range(1, len(arg)):
+        letter = arg[pos]
+        long_name = names.get(letter, "-" + letter)
+        if "-" + letter in values:
+            rest = arg[pos + 1 :]
+            if rest.startswith("="):
+                rest = rest[1:]
+            if rest:
+                inv.options.setdefault(long_name, []).append(rest)
+            else:
+                inv.options.setdefault(long_name, []).append(args[i] if i < len(args) else None)
+                i += 1
+            return i
+        inv.options.setdefault(long_name, []).append(None)
+    return i
+
+
+def may_replace_env(inv: Invocation, env: Mapping[str, str]) -> bool:
+    """Could this uv command delete and recreate an environment? False means: certainly not.
+
+    Mirrors the table "Which commands can replace it" in uv-internals.md.
+    """
+    cmd = inv.command
+    if cmd is None or cmd not in INTERCEPTED or inv.flag("--help", "--version"):
+        return False
+    no_sync = inv.flag("--no-sync") or env_flag(env, "UV_NO_SYNC")
+    frozen = inv.flag("--frozen") or env_flag(env, "UV_FROZEN")
+    dry_run = inv.flag("--dry-run")
+    if cmd in ("sync", "check"):
+        return not dry_run and not inv.flag("--script")
+    if cmd == "run":
+        if no_sync or inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
+            return False
+        if env_flag(env, "UV_NO_PROJECT") or env_flag(env, "UV_ISOLATED"):
+            return False
+        return bool(inv.run_command) or inv.flag("--module")
+    if cmd in ("add", "remove"):
+        return not (no_sync or frozen or dry_run or inv.flag("--script"))
+    if cmd == "version":
+        writes = inv.flag("--bump") or bool(inv.positionals)
+        return writes and not (no_sync or frozen or dry_run)
+    if cmd == "venv":
+        return inv.flag("--clear") or env_flag(env, "UV_VENV_CLEAR")
+    return False
+
+
+def run_script_path(inv: Invocation, cwd: str) -> str | None:
+    """For `uv run path/to/x.py`, the script (uv discovers the project from its directory)."""
+    if inv.command != "run" or not inv.run_command or inv.flag("--module"):
+        return None
+    target = inv.run_command[0]
+    if target.endswith((".py", ".pyw")):
+        path = os.path.join(cwd, target)
+        if os.path.isfile(path):
+            return path
+    return None

@@ -1,0 +1,175 @@
+"""Shared fixtures: the real uv, real CPython interpreters, and a clean environment for them.
+
+End-to-end tests never run against the developer's PATH: pyenv's shims confuse uv's interpreter
+discovery (see ../shared/research/uv-internals.md, "Testing uv on these machines"), so each session
+builds a `toolbin` directory holding links to `pythonX.Y` of every available CPython and to the real
+uv, and tests run with `PATH=<toolbin>:/usr/bin:/bin`.
+
+In CI (`CI` set) nothing end-to-end may be skipped: a missing uv or interpreter fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+WANTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally when a tool is missing, but fail in CI: CI must run every end-to-end test."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"required for end-to-end tests in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _find_real_uv() -> Path | None:
+    explicit = os.environ.get("VENVSHIM_TEST_UV")
+    if explicit:
+        return Path(explicit)
+    candidates = [Path(sys.executable).parent / "uv"]
+    found = shutil.which("uv")
+    if found:
+        candidates.append(Path(found))
+    for cand in candidates:
+        if cand.is_file() and os.access(cand, os.X_OK):
+            # Never pick up a venvshim shim as "the real uv".
+            with cand.open("rb") as fh:
+                if b"venvshim-shim" in fh.read(512):
+                    continue
+            return cand.resolve()
+    return None
+
+
+def _find_pythons() -> dict[str, Path]:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found: dict[str, Path] = {}
+    if root.is_dir():
+        for version_dir in sorted(root.iterdir()):
+            minor = ".".join(version_dir.name.split(".")[:2])
+            exe = version_dir / "bin" / f"python{minor}"
+            if minor in WANTED_PYTHONS and exe.is_file() and minor not in found:
+                found[minor] = exe
+    return found
+
+
+@pytest.fixture(scope="session")
+def real_uv() -> Path:
+    uv = _find_real_uv()
+    require(uv is not None, "the real uv binary (pip install uv, or set VENVSHIM_TEST_UV)")
+    assert uv is not None
+    return uv
+
+
+@pytest.fixture(scope="session")
+def pythons() -> dict[str, Path]:
+    found = _find_pythons()
+    missing = [v for v in WANTED_PYTHONS if v not in found]
+    require(not missing, f"CPython {', '.join(missing)} under $(pyenv root)/versions")
+    return found
+
+
+@pytest.fixture(scope="session")
+def toolbin(
+    tmp_path_factory: pytest.TempPathFactory, real_uv: Path, pythons: dict[str, Path]
+) -> Path:
+    """A directory with `uv` and `pythonX.Y` links, and nothing else, to put first on PATH."""
+    bin_dir = tmp_path_factory.mktemp("toolbin")
+    for minor, exe in pythons.items():
+        (bin_dir / f"python{minor}").symlink_to(exe)
+    (bin_dir / "uv").symlink_to(real_uv)
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uv-cache")
+
+
+def base_env(toolbin: Path, home: Path, uv_cache: Path) -> dict[str, str]:
+    """A minimal, hermetic environment for running uv (and the shim) in tests."""
+    env = {
+        "PATH": f"{toolbin}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "UV_CACHE_DIR": str(uv_cache),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_OFFLINE": "1",
+        "UV_NO_PROGRESS": "1",
+        "VENVSHIM_HOME": str(home / "venvshim-state"),
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(home / "tmp"),
+    }
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+@pytest.fixture
+def env(tmp_path: Path, toolbin: Path, uv_cache: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir()
+    return base_env(toolbin, home, uv_cache)
+
+
+def run(
+    argv: list[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    check: bool = False,
+    timeout: float = 120,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [os.fspath(a) for a in argv],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input.decode() if input is not None else None,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{argv} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def make_project(root: Path, *, requires_python: str = ">=3.9", name: str = "proj") -> Path:
+    """A dependency-free uv project (so tests never need an index)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = "{requires_python}"\n'
+        "dependencies = []\n\n[tool.uv]\npackage = false\n"
+    )
+    return root
+
+
+def venv_version(venv: Path) -> str | None:
+    """`version_info` from pyvenv.cfg, major.minor only, or None."""
+    cfg = venv / "pyvenv.cfg"
+    if not cfg.is_file():
+        return None
+    for line in cfg.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "version_info":
+            return ".".join(value.strip().split(".")[:2])
+    return None
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    yield make_project(tmp_path / "proj")
