@@ -27,7 +27,7 @@ from . import decide, envstate, project
 from .errors import VenvshimError
 from .state import ACTIVE, MARKER, Record, StateRoot
 from .sysdeps import impl
-from .uvargs import Invocation, env_flag, run_script_path
+from .uvargs import Invocation, env_flag, may_replace_env, run_script_path
 
 RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
@@ -53,38 +53,86 @@ def _is_inline_script(inv: Invocation, cwd: Path) -> bool:
         return False
 
 
+class Plan:
+    """What the shim will do: KEEP (exec uv) or REPLACE `current` (tombstone it first)."""
+
+    __slots__ = ("action", "cache_key", "current", "env_path", "verdict")
+
+    def __init__(
+        self,
+        action: str,
+        *,
+        env_path: Path | None,
+        current: envstate.EnvState | None = None,
+        verdict: decide.Verdict | None = None,
+        cache_key: str | None = None,
+    ) -> None:
+        self.action = action
+        self.env_path = env_path
+        self.current = current
+        self.verdict = verdict
+        self.cache_key = cache_key
+
+    def __repr__(self) -> str:
+        return f"Plan({self.action}, {self.env_path}, {self.current}, {self.verdict})"
+
+
+def plan(
+    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], state: StateRoot
+) -> Plan:
+    """Decide without acting (no lock taken). Used by `intercept` and by the differential test."""
+    if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+        return Plan(decide.KEEP, env_path=None)
+    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
+    cached = decide.lookup(state.cache, key)
+    if cached is not None:
+        return Plan(
+            decide.KEEP,
+            env_path=cached,
+            cache_key=key,
+            verdict=decide.Verdict(decide.KEEP, cached, "cached"),
+        )
+    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
+    if env_path is None:
+        return Plan(decide.KEEP, env_path=None)
+    verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env)
+    current = envstate.classify(env_path)
+    if verdict.env_path is not None and _real(verdict.env_path) != _real(current.real_dir):
+        current = envstate.classify(verdict.env_path)  # uv knows where its env is
+    if verdict.action == decide.REPLACE and current.kind in (envstate.VENV, envstate.REMNANT):
+        return Plan(
+            decide.REPLACE, env_path=env_path, current=current, verdict=verdict, cache_key=key
+        )
+    if verdict.detail in ("use", "create") and verdict.env_path is not None:
+        watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=verdict.env_path)
+        watched.append(Path(real_uv))
+        decide.store(state.cache, key, verdict.env_path, watched)
+    return Plan(decide.KEEP, env_path=env_path, current=current, verdict=verdict, cache_key=key)
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
 def intercept(
     real_uv: str, args: Sequence[str], inv: Invocation, *, cwd: Path, env: Mapping[str, str]
 ) -> NoReturn:
     state = StateRoot.from_env(env)
-    if _is_inline_script(inv, cwd):
-        impl.exec_uv(real_uv, args)  # PEP 723 script: uv uses a cached script env, not .venv
-    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
     hold_lock = inv.command != "run"  # a `uv run` child may live for hours: never hold for it
-    cached = decide.lookup(state.cache, key)
-    if cached is not None:
-        fd = impl.lock_fd(_lock_path(state, cached), blocking=True)
-        assert fd is not None
-        if decide.lookup(state.cache, key) is not None:
-            _exec_keep(real_uv, args, fd, hold_lock)
-        impl.unlock_fd(fd)  # changed while we waited: decide afresh
-
-    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
+    if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+        impl.exec_uv(real_uv, args)
+    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
+    env_path = decide.lookup(state.cache, key) or project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
         impl.exec_uv(real_uv, args)  # no project: uv reports it, or runs without one
     fd = impl.lock_fd(_lock_path(state, env_path), blocking=True)
     assert fd is not None
-    verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env)
-    current = envstate.classify(verdict.env_path or env_path)
-    if verdict.action != decide.REPLACE or current.kind not in (envstate.VENV, envstate.REMNANT):
-        if verdict.detail in ("use", "create") and verdict.env_path is not None:
-            watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=verdict.env_path)
-            watched.append(Path(real_uv))
-            decide.store(state.cache, key, verdict.env_path, watched)
+    # Decide under the lock: another shim may have swapped this env while we waited.
+    chosen = plan(real_uv, inv, cwd=cwd, env=env, state=state)
+    if chosen.action != decide.REPLACE or chosen.current is None:
         _exec_keep(real_uv, args, fd, hold_lock)
-
-    record = tombstone(current, state=state, env=env)
-    _supervise(real_uv, args, inv, record=record, current=current, state=state, lock=fd)
+    record = tombstone(chosen.current, state=state, env=env)
+    _supervise(real_uv, args, inv, record=record, current=chosen.current, state=state, lock=fd)
 
 
 def _decide(
