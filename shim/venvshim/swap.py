@@ -36,6 +36,14 @@ RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 swapped = False
 
 
+def _crash_point(step: str) -> None:
+    """Fault injection for the crash-safety test: SIGKILL ourselves at a named step."""
+    if os.environ.get("VENVSHIM_TEST_CRASH_AT") == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _lock_path(state: StateRoot, env_path: Path) -> str:
     digest = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:24]
     state.locks.mkdir(parents=True, exist_ok=True)
@@ -200,9 +208,11 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
     _wait_env_lock_free(real_dir, env)
     record = state.new_record(real_dir)
     state.save(record)
+    _crash_point("registered")
     marker = real_dir / MARKER
     try:
         marker.write_text(record.marker_text(), encoding="utf-8")
+        _crash_point("marked")
         _rename_with_retry(real_dir, Path(record.path))
     except OSError as exc:
         marker.unlink(missing_ok=True)
@@ -210,8 +220,10 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
         raise _cannot_rename(real_dir, exc) from exc
     global swapped
     swapped = True
+    _crash_point("renamed")
     record.state = ACTIVE
     state.save(record)
+    _crash_point("active")
     if current.path != real_dir:
         # `.venv` is a link or redirect file: uv recreates the directory it names, which must
         # then be missing or empty. Keep an empty one so the link does not dangle.
@@ -274,6 +286,7 @@ def _supervise(
     import subprocess
 
     child = impl.run_supervised([real_uv, *args])
+    _crash_point("uv-started")
     held = True
     if inv.command == "run":
         # Release the per-env lock once uv has built the new env, before the user's program
