@@ -173,3 +173,22 @@ def venv_version(venv: Path) -> str | None:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     yield make_project(tmp_path / "proj")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI, a run whose end-to-end tests did not all run is a failure, whatever else passed."""
+    if not os.environ.get("CI") or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    passed = [r for r in reporter.stats.get("passed", []) if "e2e" in r.keywords]
+    skipped = reporter.stats.get("skipped", [])
+    if skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; every test must run in CI", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif not passed and session.config.getoption("markexpr", "") == "":
+        reporter.write_line("CI: no end-to-end test ran", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

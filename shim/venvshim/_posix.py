@@ -97,6 +97,16 @@ def is_locked_by_other(path: str) -> bool:
     return False
 
 
-def detach_kwargs() -> dict[str, object]:
-    """Popen arguments for a background process that outlives us and never touches the tty."""
-    return {"start_new_session": True, "close_fds": True}
+def spawn_detached(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
+    """A background process that outlives us, in its own session, never touching the tty."""
+    import subprocess
+
+    subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+        start_new_session=True,
+        close_fds=True,
+    )

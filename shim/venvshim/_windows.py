@@ -7,10 +7,13 @@ rustup and uv's own trampoline do (windows-and-holders.md, "Precedents").
 
 from __future__ import annotations
 
+import sys
+
+assert sys.platform == "win32"  # also tells mypy on other platforms to skip this module
+
 import msvcrt
 import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
@@ -77,8 +80,14 @@ def is_locked_by_other(path: str) -> bool:
         os.close(fd)
 
 
-def detach_kwargs() -> dict[str, object]:
-    return {
-        "creationflags": CREATE_NEW_PROCESS_GROUP | DETACHED_PROCESS | CREATE_NO_WINDOW,
-        "close_fds": True,
-    }
+def spawn_detached(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
+    """A background process with no console, outside our console's Ctrl+C group."""
+    subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+        creationflags=CREATE_NEW_PROCESS_GROUP | DETACHED_PROCESS | CREATE_NO_WINDOW,
+        close_fds=True,
+    )

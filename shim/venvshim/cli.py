@@ -60,9 +60,12 @@ def _run(args: argparse.Namespace) -> int:
             print("no tombstones")
         else:
             for row in rows:
-                held = ", ".join(f"{h['pid']} {h['name']}" for h in row["holders"])  # type: ignore[attr-defined]
-                print(f"{row['path']}  (from {row['original']}, {row['created']}, {row['bytes']} bytes)"
-                      + (f"  held by: {held}" if held else ""))  # fmt: skip
+                holders = row["holders"]
+                assert isinstance(holders, list)
+                held = ", ".join(f"{h['pid']} {h['name']}" for h in holders)
+                line = f"{row['path']}  (from {row['original']}, {row['created']}, "
+                line += f"{row['bytes']} bytes)" + (f"  held by: {held}" if held else "")
+                print(line)
         return 0
     if args.command == "install":
         from .commands.install import install

@@ -49,10 +49,9 @@ def find_real_uv(
         exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
         names = [f"uv{e}" for e in exts if e in (".exe", ".com")]
     sep = ";" if windows else ":"
-    for directory in env.get("PATH", "").split(sep):
-        directory = directory or "."
+    for entry in env.get("PATH", "").split(sep):
         for name in names:
-            candidate = Path(directory) / name
+            candidate = Path(entry or ".") / name
             if not candidate.is_file() or not os.access(candidate, os.X_OK):
                 continue
             if skip is not None and _same_file(candidate, skip):

@@ -312,20 +312,11 @@ def _supervise(
 
 def start_background_gc(record: Record, *, env: Mapping[str, str]) -> None:
     """Detached `venvshim gc --wait` for this tombstone; never fails the user's command."""
-    import subprocess
-
     from .launch import venvshim_command
 
     if env_flag(env, "VENVSHIM_NO_BACKGROUND_GC"):
         return
     try:
-        subprocess.Popen(
-            venvshim_command(["gc", "--wait", "--id", record.id]),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=dict(env),
-            **impl.detach_kwargs(),  # type: ignore[arg-type]
-        )
+        impl.spawn_detached(venvshim_command(["gc", "--wait", "--id", record.id]), env=env)
     except OSError as exc:
         print(f"warning: venvshim: could not start background gc: {exc}", file=sys.stderr)

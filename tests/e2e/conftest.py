@@ -27,7 +27,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shim_dir(tmp_path_factory: pytest.TempPathFactory, real_uv: Path) -> Path:
     directory = tmp_path_factory.mktemp("shim") / "bin"
     subprocess.run(
-        [sys.executable, "-m", "venvshim", "install", "--shim-dir", str(directory), "--no-modify-path"],
+        [
+            sys.executable,
+            "-m",
+            "venvshim",
+            "install",
+            "--shim-dir",
+            str(directory),
+            "--no-modify-path",
+        ],
         check=True,
         capture_output=True,
     )
@@ -41,7 +49,9 @@ def shim_env(env: dict[str, str], shim_dir: Path) -> dict[str, str]:
     return {**env, "PATH": f"{shim_dir}{os.pathsep}{env['PATH']}"}
 
 
-def venvshim(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def venvshim(
+    args: list[str], *, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, "-m", "venvshim", *args], env=env, cwd=cwd)
 
 

@@ -20,7 +20,12 @@ ARGV_CASES = [
     ["pip", "--definitely-not-an-option"],
     ["sync", "--definitely-not-an-option"],
     ["run", "python", "-c", "import sys; print(sys.argv[1:])", "a b", "q'uo\"te", "ünï cødé", ""],
-    ["run", "python", "-c", "import sys; sys.stdout.write('out'); sys.stderr.write('err'); raise SystemExit(7)"],
+    [
+        "run",
+        "python",
+        "-c",
+        "import sys; sys.stdout.write('out'); sys.stderr.write('err'); raise SystemExit(7)",
+    ],
     ["run", "--no-sync", "python", "-c", "print('no sync')"],
     ["--directory", ".", "run", "python", "-c", "print('dir')"],
     ["version"],
@@ -61,7 +66,9 @@ def test_stdin_reaches_the_program(tmp_path: Path, shim_env: dict[str, str], rea
     assert proc.stdout.strip() == f"{len(data)} line one"
 
 
-def test_disable_is_pure_passthrough(tmp_path: Path, shim_env: dict[str, str], real_uv: Path) -> None:
+def test_disable_is_pure_passthrough(
+    tmp_path: Path, shim_env: dict[str, str], real_uv: Path
+) -> None:
     proj = synced_project(tmp_path / "proj", shim_env, str(real_uv))
     env = {**shim_env, "VENVSHIM_DISABLE": "1"}
     assert run(["uv", "sync", "-p", "3.11"], env=env, cwd=proj).returncode == 0

@@ -70,7 +70,7 @@ def test_concurrent_shims_alternating_python(
             )
         )
     for p in procs:
-        out, err = p.communicate(timeout=240)
+        _, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
     venv = proj / ".venv"
     assert venv_version(venv) in ("3.10", "3.11", "3.12")

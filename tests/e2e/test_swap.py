@@ -130,13 +130,16 @@ def test_seed_under_ntfs_emulation(
         repaired = run(["uv", "sync", "-p", "3.11"], env=env, cwd=plain)
         assert repaired.returncode == 0, repaired.stderr
         assert venv_version(plain / ".venv") == "3.11"
-        assert run([plain / ".venv" / "bin" / "python", "-c", "pass"], env=env, cwd=plain).returncode == 0
+        assert (
+            run([plain / ".venv" / "bin" / "python", "-c", "pass"], env=env, cwd=plain).returncode
+            == 0
+        )
 
 
 def test_pre_081_remnant_without_pyvenv_cfg_is_repaired(
     tmp_path: Path, shim_env: dict[str, str], real_uv: Path
 ) -> None:
-    """uv < 0.8.1 deleted pyvenv.cfg first: the seed's dead end. The shim tombstones the skeleton."""
+    """uv < 0.8.1 deleted pyvenv.cfg first: the seed's dead end. The shim tombstones it."""
     env = _no_bg_gc(shim_env)
     proj = synced_project(tmp_path / "proj", env, str(real_uv))
     (proj / ".venv" / "pyvenv.cfg").unlink()
@@ -149,7 +152,11 @@ def test_pre_081_remnant_without_pyvenv_cfg_is_repaired(
 
 
 def test_open_handle_makes_shim_refuse_cleanly(
-    tmp_path: Path, shim_env: dict[str, str], real_uv: Path, ntfsemu: NtfsemuKit, pythons: dict[str, Path]
+    tmp_path: Path,
+    shim_env: dict[str, str],
+    real_uv: Path,
+    ntfsemu: NtfsemuKit,
+    pythons: dict[str, Path],
 ) -> None:
     env = preload_env(_no_bg_gc(shim_env), ntfsemu.lib)
     proj = synced_project(tmp_path / "proj", env, str(real_uv))
@@ -250,7 +257,11 @@ def test_workspace_member_switches_root_env(
     # `.python-version` at the root now asks for 3.11: running from the member replaces the
     # root's env (version files are read from the workspace root).
     (root / ".python-version").write_text("3.11\n")
-    proc = run(["uv", "run", "python", "-c", "import sys; print(sys.version_info[:2])"], env=env, cwd=member)
+    proc = run(
+        ["uv", "run", "python", "-c", "import sys; print(sys.version_info[:2])"],
+        env=env,
+        cwd=member,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "(3, 11)"
     (tomb,) = tombstones_in(root)

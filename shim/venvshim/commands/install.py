@@ -59,7 +59,7 @@ def install(*, shim_dir: Path, modify_path: bool, dry_run: bool = False) -> int:
     target = shim_dir / "uv"
     if target.exists() and not is_shim(target):
         raise VenvshimError(
-            f"`{target}` exists and is not a venvshim shim (is it the real uv?); not overwriting it",
+            f"`{target}` exists and is not a venvshim shim (the real uv?); not overwriting it",
             hint="choose a directory of its own for the shim, e.g. ~/.local/share/venvshim/bin",
         )
     text = render_shim(python=sys.executable, roots=import_roots())
