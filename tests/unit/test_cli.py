@@ -1,0 +1,59 @@
+"""Every subcommand through dispatch, and the error boundary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from venvshim.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VENVSHIM_HOME", str(tmp_path / "state"))
+
+
+def test_status_and_gc_when_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out.strip() == "no tombstones"
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["gc", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["gc", "--dry-run"]) == 0
+
+
+def test_install_writes_a_stamped_shim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shim_dir = tmp_path / "my shims" / "bïn"
+    assert main(["install", "--shim-dir", str(shim_dir), "--no-modify-path", "--dry-run"]) == 0
+    assert "would write" in capsys.readouterr().out and not shim_dir.exists()
+    assert main(["install", "--shim-dir", str(shim_dir), "--no-modify-path"]) == 0
+    text = (shim_dir / "uv").read_text()
+    assert text.startswith("#!/bin/sh\n# venvshim-shim") and "@PYTHON@" not in text
+    assert (shim_dir / ".venvshim-shim-dir").exists()
+    assert main(["install", "--shim-dir", str(shim_dir), "--no-modify-path"]) == 0  # idempotent
+
+
+def test_install_refuses_to_overwrite_real_uv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "uv").write_bytes(b"\x7fELF the real uv")
+    assert main(["install", "--shim-dir", str(tmp_path), "--no-modify-path"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "\nhint: " in err
+    assert (tmp_path / "uv").read_bytes() == b"\x7fELF the real uv"
+
+
+def test_install_without_no_modify_path_points_to_installer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["install", "--shim-dir", str(tmp_path)]) == 1
+    assert "install.sh" in capsys.readouterr().err
+
+
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2

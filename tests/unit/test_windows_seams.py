@@ -1,0 +1,66 @@
+"""The Windows platform module, run on Linux with msvcrt/ctypes faked at the seam."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def win(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    locks: dict[int, str] = {}
+    fake = types.SimpleNamespace(LK_LOCK=1, LK_NBLCK=2, LK_UNLCK=0)
+    held_paths: set[str] = set()
+    import os
+
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if mode == fake.LK_UNLCK:
+            locks.pop(fd, None)
+            return
+        if path in held_paths:
+            raise OSError(36, "Resource deadlock avoided")
+        locks[fd] = path
+
+    fake.locking = locking
+    fake.held_paths = held_paths
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(sys, "platform", "win32")
+    sys.modules.pop("venvshim._windows", None)
+    module = importlib.import_module("venvshim._windows")
+    yield module, fake
+    sys.modules.pop("venvshim._windows", None)
+
+
+def test_lock_detection(win, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    module, fake = win
+    lock = tmp_path / ".lock"
+    lock.write_text("")
+    assert module.is_locked_by_other(str(lock)) is False
+    fake.held_paths.add(str(lock))  # uv's LockFileEx in another process
+    assert module.is_locked_by_other(str(lock)) is True
+    assert module.lock_fd(str(lock), blocking=False) is None
+    assert module.is_locked_by_other(str(tmp_path / "absent")) is False
+
+
+def test_exec_runs_child_and_exits_with_its_code(win, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    module, _fake = win
+    ignored: list[bool] = []
+    monkeypatch.setattr(module, "_ignore_console_events", lambda: ignored.append(True))
+    codes: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        codes.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(module.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit):
+        module.exec_uv(sys.executable, ["-c", "raise SystemExit(7)"])
+    assert codes == [7] and ignored == [True]
+    with pytest.raises(SystemExit):
+        module.exit_like(-1073741510)  # STATUS_CONTROL_C_EXIT as Python reports it
+    assert codes[-1] == 0xC000013A
