@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .uvargs import Invocation
+from .uvargs import Invocation, run_script_path
 
 REPLACE = "replace"
 KEEP = "keep"
@@ -135,7 +135,7 @@ def cache_key(inv: Invocation, *, cwd: Path, env: Mapping[str, str], real_uv: st
         "command": inv.command,
         "values": {n: inv.value(n) for n in DECISION_VALUE_OPTIONS if inv.value(n) is not None},
         "flags": [f for f in DECISION_FLAGS if inv.flag(f)],
-        "run": inv.run_command[:1] if inv.command == "run" else [],
+        "script": run_script_path(inv, str(cwd)),
         "venv": inv.positionals[:1] if inv.command == "venv" else [],
         "env": {k: v for k, v in sorted(env.items()) if k.startswith("UV_") or k in DECISION_ENV},
     }
@@ -156,15 +156,23 @@ def _stat(path: str) -> list[int] | None:
     return [st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, fst.st_ino, fst.st_mtime_ns]
 
 
-def lookup(cache_dir: Path, key: str) -> Path | None:
-    """The env path of a still-valid cached "keep" verdict, else None."""
+class Cached:
+    __slots__ = ("env_path", "watched")
+
+    def __init__(self, env_path: Path, watched: list[Path]) -> None:
+        self.env_path = env_path
+        self.watched = watched
+
+
+def lookup(cache_dir: Path, key: str) -> Cached | None:
+    """A still-valid cached "keep" verdict (its env and the files it watches), else None."""
     try:
         with open(cache_dir / f"{key}.json", encoding="utf-8") as fh:
             entry = json.load(fh)
         for path, stat in entry["stats"]:
             if _stat(path) != stat:
                 return None
-        return Path(entry["env"])
+        return Cached(Path(entry["env"]), [Path(p) for p, _ in entry["stats"]])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

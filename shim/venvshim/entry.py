@@ -34,9 +34,9 @@ def _log_crash() -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """argv: REAL_UV SHIM_PATH UV_ARGS... (as the sh front end passes them)."""
+    """argv: REAL_UV SHIM_PATH PWD UV_ARGS... (as the sh front end passes them)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    real_uv, _shim, args = argv[0], argv[1], argv[2:]
+    real_uv, _shim, pwd, args = argv[0], argv[1], argv[2], argv[3:]
     env = os.environ
     inv = uvargs.parse(args)
     if env.get("VENVSHIM_DISABLE") == "1" or not uvargs.may_replace_env(inv, env):
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     from . import swap
 
     try:
-        swap.intercept(real_uv, args, inv, cwd=Path(os.getcwd()), env=env)
+        swap.intercept(real_uv, args, inv, cwd=Path(os.getcwd()), env=env, pwd=pwd)
     except VenvshimError as exc:
         exc.report()
         impl.exit_like(1)

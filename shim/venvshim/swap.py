@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import decide, envstate, project
+from . import decide, envstate, fastpath, project
 from .errors import VenvshimError
 from .state import ACTIVE, MARKER, Record, StateRoot
 from .sysdeps import impl
@@ -86,19 +86,33 @@ class Plan:
 
 
 def plan(
-    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], state: StateRoot
+    real_uv: str,
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    state: StateRoot,
+    pwd: str | None = None,
 ) -> Plan:
-    """Decide without acting (no lock taken). Used by `intercept` and by the differential test."""
+    """Decide without acting (no lock taken). Used by `intercept` and by the differential test.
+
+    A "keep" verdict is cached for Python, and for the sh front end when `pwd` (the shell's
+    $PWD, the key sh looks it up by) is given.
+    """
     if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
         return Plan(decide.KEEP, env_path=None)
     key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
     cached = decide.lookup(state.cache, key)
     if cached is not None:
+        if pwd is not None:
+            fastpath.record_keep(
+                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=cached.watched
+            )
         return Plan(
             decide.KEEP,
-            env_path=cached,
+            env_path=cached.env_path,
             cache_key=key,
-            verdict=decide.Verdict(decide.KEEP, cached, "cached"),
+            verdict=decide.Verdict(decide.KEEP, cached.env_path, "cached"),
         )
     env_path = project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
@@ -114,7 +128,10 @@ def plan(
     if verdict.detail in ("use", "create") and verdict.env_path is not None:
         watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=verdict.env_path)
         watched.append(Path(real_uv))
-        decide.store(state.cache, key, verdict.env_path, watched)
+        if decide.store(state.cache, key, verdict.env_path, watched) and pwd is not None:
+            fastpath.record_keep(
+                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=watched
+            )
     return Plan(decide.KEEP, env_path=env_path, current=current, verdict=verdict, cache_key=key)
 
 
@@ -123,20 +140,27 @@ def _real(path: Path) -> Path:
 
 
 def intercept(
-    real_uv: str, args: Sequence[str], inv: Invocation, *, cwd: Path, env: Mapping[str, str]
+    real_uv: str,
+    args: Sequence[str],
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    pwd: str | None = None,
 ) -> NoReturn:
     state = StateRoot.from_env(env)
     hold_lock = inv.command != "run"  # a `uv run` child may live for hours: never hold for it
     if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
         impl.exec_uv(real_uv, args)
     key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
-    env_path = decide.lookup(state.cache, key) or project.target_env_dir(inv, cwd=cwd, env=env)
+    cached = decide.lookup(state.cache, key)
+    env_path = cached.env_path if cached else project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
         impl.exec_uv(real_uv, args)  # no project: uv reports it, or runs without one
     fd = impl.lock_fd(_lock_path(state, env_path), blocking=True)
     assert fd is not None
     # Decide under the lock: another shim may have swapped this env while we waited.
-    chosen = plan(real_uv, inv, cwd=cwd, env=env, state=state)
+    chosen = plan(real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd)
     if chosen.action != decide.REPLACE or chosen.current is None:
         _exec_keep(real_uv, args, fd, hold_lock)
     record = tombstone(chosen.current, state=state, env=env)

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fastpath import SEP
 from ..realuv import SHIM_DIR_MARKER, is_shim
 
 BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.entry import main; main()"
@@ -42,7 +43,16 @@ def import_roots() -> list[str]:
 def render_shim(*, python: str, roots: list[str]) -> str:
     template = resources.files("venvshim").joinpath("data/uv.sh").read_text(encoding="utf-8")
     boot = BOOT.format(path=roots)
-    return template.replace("@PYTHON@", shlex.quote(python)).replace("@BOOT@", shlex.quote(boot))
+    if sys.platform == "darwin":
+        state_home = "$HOME/Library/Application Support/venvshim"
+    else:
+        state_home = "${XDG_STATE_HOME:-$HOME/.local/state}/venvshim"  # state.default_home
+    return (
+        template.replace("@PYTHON@", shlex.quote(python))
+        .replace("@BOOT@", shlex.quote(boot))
+        .replace("@STATE_HOME@", state_home)
+        .replace("@SEP@", SEP)
+    )
 
 
 def install(*, shim_dir: Path, modify_path: bool, dry_run: bool = False) -> int:

@@ -43,9 +43,22 @@ if [ "${VENVSHIM_DISABLE-}" != 1 ]; then
     esac
   done
 fi
+if [ "$vs_py" = 1 ]; then
+  # A cached "keep" verdict for this directory and argv: no need to start Python (fastpath.py).
+  vs_file="${VENVSHIM_HOME:-@STATE_HOME@}/fast$PWD/.venvshim-fast.sh"
+  if [ -f "$vs_file" ]; then
+    vs_fast=0
+    vs_ifs=$IFS
+    IFS='@SEP@'
+    vs_argv="$*"
+    IFS=$vs_ifs
+    . "$vs_file"
+    [ "$vs_fast" = 1 ] && vs_py=0
+  fi
+fi
 VENVSHIM_GUARD=$$
 export VENVSHIM_GUARD
 if [ "$vs_py" = 0 ]; then
   exec "$vs_real" "$@"
 fi
-exec @PYTHON@ -I -S -c @BOOT@ "$vs_real" "$0" "$@"
+exec @PYTHON@ -I -S -c @BOOT@ "$vs_real" "$0" "$PWD" "$@"
