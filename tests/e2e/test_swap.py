@@ -267,3 +267,18 @@ def test_workspace_member_switches_root_env(
     (tomb,) = tombstones_in(root)
     assert venv_version(tomb) == "3.12"
     assert not (member / ".venv").exists()
+
+
+def test_active_virtual_env_is_tombstoned_where_it_is(
+    tmp_path: Path, shim_env: dict[str, str], real_uv: Path
+) -> None:
+    env = _no_bg_gc(shim_env)
+    proj = make_project(tmp_path / "proj")
+    active = tmp_path / "other" / "env"
+    run([real_uv, "venv", "-p", "3.10", str(active)], env=env, cwd=proj, check=True)
+    env = {**env, "VIRTUAL_ENV": str(active)}
+    proc = run(["uv", "sync", "--active", "-p", "3.11"], env=env, cwd=proj)
+    assert proc.returncode == 0, proc.stderr
+    assert venv_version(active) == "3.11" and not (proj / ".venv").exists()
+    (tomb,) = tombstones_in(active.parent)
+    assert venv_version(tomb) == "3.10"

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import holders
@@ -157,13 +158,15 @@ def collect(
     return outcomes
 
 
-def wait_and_collect(state: StateRoot, *, only: str | None, timeout: float) -> list[Outcome]:
+def wait_and_collect(
+    state: StateRoot, *, only: str | None, timeout: float, one_pass: Callable[[], list[Outcome]]
+) -> list[Outcome]:
     """Background mode: retry as holders exit, until the tombstone(s) are gone or time is up."""
     import psutil
 
     deadline = time.monotonic() + timeout
-    outcomes = collect(state, dry_run=False, only=only)
-    while outcomes and time.monotonic() < deadline:
+    outcomes = one_pass()
+    while time.monotonic() < deadline:
         waiting = [o for o in outcomes if o.action in ("held", "partial", "in-flight")]
         if not waiting:
             break
@@ -177,27 +180,32 @@ def wait_and_collect(state: StateRoot, *, only: str | None, timeout: float) -> l
                 except psutil.Error:
                     pass
             # Wake as soon as any holder exits; rescan at least every 5 s (new holders, locks).
-            psutil.wait_procs(procs, timeout=min(5.0, remaining), callback=None)
+            psutil.wait_procs(procs, timeout=min(5.0, remaining))
         else:
             time.sleep(min(1.0, remaining))
-        outcomes = collect(state, dry_run=False, only=only)
+        outcomes = one_pass()
     return outcomes
 
 
 def gc(*, state: StateRoot, dry_run: bool, only: str | None, wait: float | None) -> list[Outcome]:
+    """One pass (skipped if another gc holds the lock), or with `wait` retry until collected.
+
+    Each pass holds `gc.lock`, so concurrent gcs (a background one per swap, the hook's, the
+    user's) never delete the same tree at once; a background gc waits its turn.
+    """
     from filelock import FileLock, Timeout
 
     state.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(state.home / "gc.lock"))
+
+    def one_pass() -> list[Outcome]:
+        with lock.acquire(timeout=60):
+            return collect(state, dry_run=dry_run, only=only)
+
     if wait is None:
         try:
-            with lock.acquire(timeout=0 if not dry_run else 5):
+            with lock.acquire(timeout=5 if dry_run else 0):
                 return collect(state, dry_run=dry_run, only=only)
         except Timeout:
             return []  # another gc is at work right now
-    # Background gcs for different tombstones run side by side; each pass takes the lock briefly.
-    with lock.acquire(timeout=60):
-        first = collect(state, dry_run=False, only=only)
-    if not first or all(o.action in ("deleted", "gone", "refused") for o in first):
-        return first
-    return wait_and_collect(state, only=only, timeout=wait)
+    return wait_and_collect(state, only=only, timeout=wait, one_pass=one_pass)
