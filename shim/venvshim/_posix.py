@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     import subprocess
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# What uv's own child supervisor forwards (crates/uv/src/child.rs).
+FORWARDED = (
+    signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+    signal.SIGALRM,
+)  # fmt: skip
+# Sent by the terminal driver to the whole foreground process group: the child already has it.
+FROM_TERMINAL = (signal.SIGINT, signal.SIGQUIT)
 
 
 def exec_uv(real_uv: str, argv: Sequence[str], *, keep_fds: Sequence[int] = ()) -> NoReturn:
@@ -32,15 +38,19 @@ def run_supervised(
 ) -> subprocess.Popen[bytes]:
     """Start uv as a child sharing our stdio; signals sent to the shim are forwarded to it.
 
-    SIGINT from a terminal reaches the whole foreground process group anyway, so the child gets
-    it directly; the handler only keeps the shim alive until the child has finished.
+    Like uv does for its own children: Ctrl+C / Ctrl+\\ in an interactive terminal reach the
+    whole foreground process group, child included, so they are not forwarded a second time;
+    sent to the shim alone (`kill -INT`), or without a terminal, they are.
     """
     import subprocess  # not on the exec path: it costs ~15 ms to import
 
     child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
+    interactive = os.isatty(0)
 
     def forward(signum: int, _frame: object) -> None:
         try:
+            if signum in FROM_TERMINAL and interactive and os.getpgid(child.pid) == os.getpgid(0):
+                return
             child.send_signal(signum)
         except OSError:
             pass

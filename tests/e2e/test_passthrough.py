@@ -115,3 +115,70 @@ def test_signals_reach_uv_run_child(
     shimmed, plain = results
     assert shimmed == plain
     assert shimmed[1] == str(int(sig))  # the child's handler ran
+
+
+COUNT_SIGINTS = (
+    "import pathlib, signal, sys, time\n"
+    "m = pathlib.Path(sys.argv[1]); n = []\n"
+    "signal.signal(signal.SIGINT, lambda s, f: n.append(s))\n"
+    "m.write_text('ready')\n"
+    "deadline = time.monotonic() + 30\n"
+    "while not n and time.monotonic() < deadline: time.sleep(0.01)\n"
+    "time.sleep(0.6)\n"  # longer than uv's 200 ms forwarding delay: a second SIGINT would land
+    "m.write_text(str(len(n)))\n"
+)
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["exec-path", "supervised-swap-path"])
+def test_ctrl_c_in_a_terminal_reaches_the_program_once(
+    tmp_path: Path, shim_env: dict[str, str], real_uv: Path, swap: bool
+) -> None:
+    """Ctrl+C on a real terminal (a pty): the program gets exactly as many SIGINTs as under
+    plain uv, so the shim's supervisor must not forward what the terminal already delivered."""
+    import fcntl
+    import os
+    import termios
+
+    proj = synced_project(tmp_path / "proj", shim_env, str(real_uv))
+    env = {**shim_env, "VENVSHIM_NO_BACKGROUND_GC": "1"}
+    marker = tmp_path / "count"
+    argv = ["run", *(["-p", "3.11"] if swap else []), "python", "-c", COUNT_SIGINTS, str(marker)]
+    counts = []
+    for uv in ("uv", str(real_uv)):
+        marker.unlink(missing_ok=True)
+        master, slave = os.openpty()
+
+        def make_controlling_tty(fd: int = slave) -> None:
+            fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+
+        proc = subprocess.Popen(
+            [uv, *argv],
+            env=env,
+            cwd=proj,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=make_controlling_tty,  # noqa: PLW1509 (single-threaded test; TIOCSCTTY must run in the child)
+        )
+        os.close(slave)
+        try:
+            deadline = time.monotonic() + 60
+            while not (marker.exists() and marker.read_text() == "ready"):
+                assert time.monotonic() < deadline and proc.poll() is None, "program never started"
+                time.sleep(0.05)
+            os.write(master, b"\x03")  # the terminal driver signals the foreground group
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    os.read(master, 65536)  # keep the pty drained
+                except OSError:
+                    break
+            proc.wait(timeout=30)
+        finally:
+            os.close(master)
+        counts.append(marker.read_text())
+        if swap and uv == "uv":
+            assert len(tombstones_in(proj)) == 1
+            run([real_uv, "sync", "-p", "3.10"], env=env, cwd=proj, check=True)
+    assert counts[0] == counts[1] == "1"
