@@ -53,6 +53,13 @@ def _has_python(directory: Path) -> bool:
     return any(os.path.lexists(directory / p) for p in _PYTHONS)
 
 
+def interpreter_gone(directory: Path) -> bool:
+    """The env's python is a link to an interpreter that no longer exists."""
+    return any(
+        os.path.islink(directory / p) and not os.path.exists(directory / p) for p in _PYTHONS
+    ) and not any(os.path.exists(directory / p) for p in _PYTHONS)
+
+
 def _looks_like_uv_skeleton(directory: Path, names: set[str]) -> bool:
     if not names <= _UV_ENTRIES:
         return False

@@ -119,8 +119,10 @@ def target_env_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Pat
         # (crates/uv/src/commands/venv.rs, "Only use the project environment path if ...").
         if inv.positionals:
             return work / inv.positionals[0]
-        project = None if inv.flag("--no-project") else discover(start_dir(inv, cwd=cwd, env=env))
-        if project is not None and project.workspace_root == work.resolve():
+        project_opt = inv.value("--project") or env.get("UV_PROJECT")
+        project_dir = (work / project_opt if project_opt else work).resolve()
+        project = None if inv.flag("--no-project") else discover(project_dir)
+        if project is not None and project.workspace_root == project_dir:
             return project_env_dir(project, env)
         return work / ".venv"
     if (inv.flag("--active") or env_flag(env, "UV_ACTIVE")) and env.get("VIRTUAL_ENV"):

@@ -27,7 +27,7 @@ from . import decide, envstate, fastpath, project
 from .errors import VenvshimError
 from .state import ACTIVE, MARKER, Record, StateRoot
 from .sysdeps import impl
-from .uvargs import Invocation, env_flag, may_replace_env, run_script_path
+from .uvargs import Invocation, env_flag, may_replace_env, no_sync, run_script_path
 
 RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
@@ -177,6 +177,12 @@ def _decide(
         return decide.Verdict(decide.KEEP, env_path, current.kind)
     if inv.command == "venv":
         return decide.Verdict(decide.REPLACE, env_path, "--clear")
+    if inv.command == "run" and no_sync(inv, env):
+        # `--no-sync` preserves any env uv can open, even an incompatible one; uv replaces it only
+        # when its interpreter is gone (ProjectEnvironmentPolicy::Preserve in uv's project/mod.rs).
+        if envstate.interpreter_gone(current.real_dir):
+            return decide.Verdict(decide.REPLACE, env_path, "interpreter gone")
+        return decide.Verdict(decide.KEEP, env_path, "use")
     script = run_script_path(inv, str(project.working_dir(inv, cwd=cwd, env=env)))
     verdict = decide.ask_uv(
         real_uv,

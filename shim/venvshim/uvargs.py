@@ -193,25 +193,30 @@ def may_replace_env(inv: Invocation, env: Mapping[str, str]) -> bool:
     cmd = inv.command
     if cmd is None or cmd not in INTERCEPTED or inv.flag("--help", "--version"):
         return False
-    no_sync = inv.flag("--no-sync") or env_flag(env, "UV_NO_SYNC")
+    no_sync_ = no_sync(inv, env)
     frozen = inv.flag("--frozen") or env_flag(env, "UV_FROZEN")
     dry_run = inv.flag("--dry-run")
     if cmd in ("sync", "check"):
         return not dry_run and not inv.flag("--script")
     if cmd == "run":
-        if no_sync or inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
+        # `--no-sync` still replaces an env uv cannot open (see no_sync_replaces in swap.py).
+        if inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
             return False
         if env_flag(env, "UV_NO_PROJECT") or env_flag(env, "UV_ISOLATED"):
             return False
         return bool(inv.run_command) or inv.flag("--module")
     if cmd in ("add", "remove"):
-        return not (no_sync or frozen or dry_run or inv.flag("--script"))
+        return not (no_sync_ or frozen or dry_run or inv.flag("--script"))
     if cmd == "version":
         writes = inv.flag("--bump") or bool(inv.positionals)
-        return writes and not (no_sync or frozen or dry_run)
+        return writes and not (no_sync_ or frozen or dry_run)
     if cmd == "venv":
         return inv.flag("--clear") or env_flag(env, "UV_VENV_CLEAR")
     return False
+
+
+def no_sync(inv: Invocation, env: Mapping[str, str]) -> bool:
+    return inv.flag("--no-sync") or env_flag(env, "UV_NO_SYNC")
 
 
 def run_script_path(inv: Invocation, cwd: str) -> str | None:

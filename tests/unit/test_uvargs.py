@@ -46,8 +46,9 @@ def test_globals_after_subcommand_and_last_wins() -> None:
         (["sync", "--frozen"], {}, True),
         (["run", "python"], {}, True),
         (["run", "--frozen", "python"], {}, True),
-        (["run", "--no-sync", "python"], {}, False),
-        (["run", "python"], {"UV_NO_SYNC": "1"}, False),
+        # --no-sync still replaces an env whose interpreter is gone: decided later, not here.
+        (["run", "--no-sync", "python"], {}, True),
+        (["run", "python"], {"UV_NO_SYNC": "1"}, True),
         (["run", "python"], {"UV_NO_SYNC": "false"}, True),
         (["run", "--no-project", "python"], {}, False),
         (["run", "--isolated", "python"], {}, False),
