@@ -11,7 +11,14 @@ import pytest
 
 from tests.conftest import make_project, run, venv_version
 from tests.e2e.conftest import status_json, synced_project, tombstones_in, venvshim, wait_until
-from tests.support.ntfsemu import NtfsemuKit, hold_exe, hold_mapped, hold_open, preload_env
+from tests.support.ntfsemu import (
+    NtfsemuKit,
+    hold_cwd,
+    hold_exe,
+    hold_mapped,
+    hold_open,
+    preload_env,
+)
 
 pytest_plugins = ["tests.support.ntfsemu"]
 
@@ -151,13 +158,17 @@ def test_pre_081_remnant_without_pyvenv_cfg_is_repaired(
     assert venv_version(proj / ".venv") == "3.11"
 
 
-def test_open_handle_makes_shim_refuse_cleanly(
+@pytest.mark.parametrize("how", ["open-file", "working-directory"])
+def test_holder_blocking_rename_makes_shim_refuse_cleanly(
     tmp_path: Path,
     shim_env: dict[str, str],
     real_uv: Path,
     ntfsemu: NtfsemuKit,
     pythons: dict[str, Path],
+    how: str,
 ) -> None:
+    """Windows cannot rename a directory with an open handle or a working directory inside:
+    the shim then leaves the env exactly as it was, names the holder, and exits non-zero."""
     env = preload_env(_no_bg_gc(shim_env), ntfsemu.lib)
     proj = synced_project(tmp_path / "proj", env, str(real_uv))
     venv = proj / ".venv"
@@ -165,14 +176,23 @@ def test_open_handle_makes_shim_refuse_cleanly(
     held_file.write_text("open in an editor\n")
     before = sorted(str(p.relative_to(venv)) for p in venv.rglob("*"))
     cfg_inode = (venv / "pyvenv.cfg").stat().st_ino
-    with hold_open(pythons["3.12"], held_file) as holder:
+    holding = (
+        hold_open(pythons["3.12"], held_file)
+        if how == "open-file"
+        else hold_cwd(pythons["3.12"], venv / "lib")
+    )
+    with holding as holder:
         proc = run(["uv", "sync", "-p", "3.11"], env=env, cwd=proj)
         assert proc.returncode != 0
         assert proc.stderr.startswith("error: ") and "\nhint: " in proc.stderr, proc.stderr
-        assert f"pid {holder.pid}" in proc.stderr and "notes.log" in proc.stderr
+        assert f"pid {holder.pid}" in proc.stderr
+        assert ("notes.log" if how == "open-file" else "cwd") in proc.stderr
     assert sorted(str(p.relative_to(venv)) for p in venv.rglob("*")) == before
     assert (venv / "pyvenv.cfg").stat().st_ino == cfg_inode and venv_version(venv) == "3.10"
     assert tombstones_in(proj) == [] and status_json(env, proj) == []
+    # Once the holder is gone, the same command goes through.
+    assert run(["uv", "sync", "-p", "3.11"], env=env, cwd=proj).returncode == 0
+    assert venv_version(venv) == "3.11"
 
 
 def test_tombstone_restored_when_uv_creates_nothing(
