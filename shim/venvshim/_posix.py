@@ -120,3 +120,15 @@ def spawn_detached(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
         start_new_session=True,
         close_fds=True,
     )
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True

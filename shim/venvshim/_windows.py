@@ -91,3 +91,10 @@ def spawn_detached(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
         creationflags=CREATE_NEW_PROCESS_GROUP | DETACHED_PROCESS | CREATE_NO_WINDOW,
         close_fds=True,
     )
+
+
+def pid_alive(pid: int) -> bool:
+    # Never os.kill(pid, 0) here: on Windows it terminates the process.
+    import psutil
+
+    return pid > 0 and bool(psutil.pid_exists(pid))
