@@ -125,3 +125,24 @@ def test_interrupted_swap_records(tmp_path: Path) -> None:
     state.save(live)
     (outcome,) = gc_mod.collect(state, dry_run=False, procs=[])
     assert outcome.action == "in-flight" and [r.id for r in state.records()] == [live.id]
+
+
+def test_parallel_delete_of_a_deep_tree_never_follows_links(tmp_path: Path) -> None:
+    """The tree is split four levels down (site-packages/*) for parallel `rm`s; a link found
+    while splitting is removed, never descended."""
+    state = StateRoot(tmp_path / "state")
+    _record, tomb = _tombstone(state, tmp_path)
+    site = tomb / "lib" / "python3.12" / "site-packages"
+    for d in range(40):
+        (site / f"pkg{d}").mkdir(parents=True)
+        for f in range(5):
+            (site / f"pkg{d}" / f"m{f}.py").write_text("x = 1\n")
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "keep.txt").write_text("mine")
+    (site / "zz-link").symlink_to(outside)
+    (tomb / "lib64").symlink_to("lib")
+    assert len(gc_mod._subtrees([str(p) for p in tomb.iterdir()], want=16)) >= 16
+    (outcome,) = gc_mod.collect(state, dry_run=False, procs=[])
+    assert outcome.action == "deleted" and not tomb.exists()
+    assert (outside / "deep" / "keep.txt").read_text() == "mine"

@@ -55,6 +55,52 @@ def _in_flight(record: Record) -> bool:
     return impl.pid_alive(pid) and time.time() - record.created < IN_FLIGHT_SECONDS
 
 
+def _subtrees(children: list[str], want: int, max_depth: int = 5) -> list[str]:
+    """Split the tree breadth-first until there are `want` pieces (a venv's bulk sits four levels
+    down, in lib/pythonX.Y/site-packages/*). Directories are descended, never links."""
+    frontier = children
+    for _ in range(max_depth):
+        if len(frontier) >= want:
+            break
+        expanded: list[str] = []
+        for path in frontier:
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    with os.scandir(path) as it:
+                        inner = [e.path for e in it]
+                    expanded.extend(inner or [path])
+                    continue
+            except OSError:
+                pass
+            expanded.append(path)
+        frontier = expanded
+    return frontier
+
+
+def _rm(paths: list[str]) -> subprocess.Popen[bytes]:
+    # GNU rm: never follows links, stays on this filesystem (a mount inside is left alone).
+    return subprocess.Popen(
+        ["/bin/rm", "-rf", "--one-file-system", "--", *paths],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _delete_with_rm(children: list[str]) -> list[str]:
+    """Delete in parallel, one `rm` per core on disjoint sub-trees (unlinks in different
+    directories proceed side by side: ~1.8x on 2 cores here), then whatever skeleton is left."""
+    workers = min(os.cpu_count() or 1, 4)
+    if workers > 1:
+        pieces = _subtrees(children, want=8 * workers)
+        procs = [_rm(pieces[i::workers]) for i in range(workers) if pieces[i::workers]]
+        for proc in procs:
+            proc.communicate()
+    final = _rm(children)
+    _, err = final.communicate()
+    return [err.decode(errors="replace").strip()] if final.returncode != 0 else []
+
+
 def delete_tree(tomb: Path) -> list[str]:
     """Delete a tombstone's contents, then its marker, then itself. Returns the errors."""
     errors: list[str] = []
@@ -65,16 +111,7 @@ def delete_tree(tomb: Path) -> list[str]:
     except OSError as exc:
         return [str(exc)]
     if children and sys.platform.startswith("linux") and os.path.exists("/bin/rm"):
-        # GNU rm: as fast as it gets, never follows links, stays on this filesystem.
-        proc = subprocess.run(
-            ["/bin/rm", "-rf", "--one-file-system", "--", *map(str, children)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            check=False,
-        )
-        if proc.returncode != 0:
-            errors.append(proc.stderr.decode(errors="replace").strip())
+        errors.extend(_delete_with_rm([str(c) for c in children]))
     else:
         for child in children:
             try:
