@@ -6,11 +6,14 @@ import fcntl
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NoReturn
 
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
+
 
 # What uv's own child supervisor forwards (crates/uv/src/child.rs).
 FORWARDED = (

@@ -14,15 +14,31 @@ and a few dozen `stat` calls. "replace" is never cached: the swap changes the st
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .uvargs import Invocation, run_script_path
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+
+def sha256_hex(data: bytes) -> str:
+    """sha256 from the interpreter's builtin module: `hashlib` initialises OpenSSL (~3 ms)."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:  # pragma: no cover - interpreters built without them
+            from hashlib import sha256
+    return str(sha256(data).hexdigest())
+
 
 REPLACE = "replace"
 KEEP = "keep"
@@ -140,7 +156,7 @@ def cache_key(inv: Invocation, *, cwd: Path, env: Mapping[str, str], real_uv: st
         "env": {k: v for k, v in sorted(env.items()) if k.startswith("UV_") or k in DECISION_ENV},
     }
     blob = json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape")
-    return hashlib.sha256(blob).hexdigest()[:32]
+    return sha256_hex(blob)[:32]
 
 
 def _stat(path: str) -> list[int] | None:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from . import uvargs
 from .errors import VenvshimError
 from .sysdeps import impl
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 
 def _log_crash() -> Path | None:

@@ -18,15 +18,18 @@ Entries are only written when every watched file is older than decide.RACY_SECON
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .decide import RACY_SECONDS
+from .decide import RACY_SECONDS, sha256_hex
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 SEP = "\x1f"
 FILE = ".venvshim-fast.sh"
@@ -122,9 +125,9 @@ def record_keep(
         mtimes.append(st.st_mtime_ns)
     generic = generic_run_pattern(argv)
     key_argv = ["run", "*"] if generic else list(argv)
-    entry_id = hashlib.sha256(json.dumps([key_argv, real_uv]).encode("utf-8", "surrogateescape"))
+    entry_id = sha256_hex(json.dumps([key_argv, real_uv]).encode("utf-8", "surrogateescape"))
     entry = {
-        "id": entry_id.hexdigest()[:16],
+        "id": entry_id[:16],
         "argv": key_argv,
         "generic_run": generic,
         "uv": real_uv,

@@ -5,31 +5,41 @@ Only used on the shim's slow path (a fingerprint miss): it parses TOML.
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .uvargs import Invocation, env_flag, run_script_path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 VERSION_FILES = (".python-version", ".python-versions")
 CONFIG_FILES = ("pyproject.toml", "uv.toml")
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_workspace_toml(path: Path) -> dict[str, Any]:
+    """The parsed pyproject.toml, or {} when it cannot declare a workspace: every TOML spelling
+    of `tool.uv.workspace` contains the word, and skipping the parse spares importing tomllib
+    (~6 ms) for the common single-project case."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+        raw = path.read_bytes()
+    except OSError:
         return {}
+    if b"workspace" not in raw:
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
+    try:
+        doc: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    return doc
 
 
 def _workspace_table(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -38,6 +48,8 @@ def _workspace_table(doc: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _is_member(root: Path, table: dict[str, Any], project: Path) -> bool:
+    import fnmatch
+
     if project == root:
         return True
     rel = project.relative_to(root).as_posix()
@@ -70,13 +82,15 @@ def discover(start: Path) -> Project | None:
         pyproject = candidate / "pyproject.toml"
         if not pyproject.is_file():
             continue
-        table = _workspace_table(_load_toml(pyproject))
+        table = _workspace_table(_load_workspace_toml(pyproject))
         if table is not None and _is_member(candidate, table, project_dir):
             return Project(project_dir, candidate, _members(candidate, table))
     return Project(project_dir, project_dir, [])
 
 
 def _members(root: Path, table: dict[str, Any]) -> list[Path]:
+    import glob
+
     found: list[Path] = []
     for pattern in table.get("members", []):
         if isinstance(pattern, str):

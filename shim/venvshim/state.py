@@ -11,9 +11,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 MARKER = ".venvshim-tombstone"
 TOMB_INFIX = ".venvshim-tomb-"

@@ -15,19 +15,22 @@ Protocol (each step leaves a state gc or uv can finish from, whatever is killed 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from . import decide, envstate, fastpath, project
 from .errors import VenvshimError
 from .state import ACTIVE, MARKER, Record, StateRoot
 from .sysdeps import impl
 from .uvargs import Invocation, env_flag, may_replace_env, no_sync, run_script_path
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
 
 RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
@@ -45,7 +48,7 @@ def _crash_point(step: str) -> None:
 
 
 def _lock_path(state: StateRoot, env_path: Path) -> str:
-    digest = hashlib.sha256(os.fsencode(os.path.abspath(env_path))).hexdigest()[:24]
+    digest = decide.sha256_hex(os.fsencode(os.path.abspath(env_path)))[:24]
     state.locks.mkdir(parents=True, exist_ok=True)
     return str(state.locks / f"{digest}.lock")
 

@@ -8,7 +8,11 @@ against the real uv so a new uv release that adds a value-taking option is notic
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 # Subcommands that can replace a project environment (../shared/research/uv-internals.md).
 ALIASES = {"v": "venv", "virtualenv": "venv"}
