@@ -142,7 +142,8 @@ def test_parallel_delete_of_a_deep_tree_never_follows_links(tmp_path: Path) -> N
     (outside / "deep" / "keep.txt").write_text("mine")
     (site / "zz-link").symlink_to(outside)
     (tomb / "lib64").symlink_to("lib")
-    assert len(gc_mod._subtrees([str(p) for p in tomb.iterdir()], want=16)) >= 16
+    pieces = gc_mod._subtrees([str(p) for p in tomb.iterdir()], want=16)
+    assert sum(map(gc_mod._is_real_dir, pieces)) >= 16
     (outcome,) = gc_mod.collect(state, dry_run=False, procs=[])
     assert outcome.action == "deleted" and not tomb.exists()
     assert (outside / "deep" / "keep.txt").read_text() == "mine"

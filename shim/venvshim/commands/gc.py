@@ -55,17 +55,22 @@ def _in_flight(record: Record) -> bool:
     return impl.pid_alive(pid) and time.time() - record.created < IN_FLIGHT_SECONDS
 
 
-def _subtrees(children: list[str], want: int, max_depth: int = 5) -> list[str]:
-    """Split the tree breadth-first until there are `want` pieces (a venv's bulk sits four levels
-    down, in lib/pythonX.Y/site-packages/*). Directories are descended, never links."""
+def _is_real_dir(path: str) -> bool:
+    return os.path.isdir(path) and not os.path.islink(path)
+
+
+def _subtrees(children: list[str], want: int, max_depth: int = 6) -> list[str]:
+    """Split the tree breadth-first until `want` directories share the work (a venv's bulk sits
+    four or more levels down, in lib/pythonX.Y/site-packages/*/...; loose files cost little).
+    Directories are descended, never links."""
     frontier = children
     for _ in range(max_depth):
-        if len(frontier) >= want:
+        if sum(map(_is_real_dir, frontier)) >= want:
             break
         expanded: list[str] = []
         for path in frontier:
             try:
-                if os.path.isdir(path) and not os.path.islink(path):
+                if _is_real_dir(path):
                     with os.scandir(path) as it:
                         inner = [e.path for e in it]
                     expanded.extend(inner or [path])
