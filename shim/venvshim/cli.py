@@ -34,6 +34,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shim-dir", type=Path, required=True, help="directory for the `uv` shim")
     p.add_argument("--no-modify-path", action="store_true", help="do not touch PATH or rc files")
     p.add_argument("--dry-run", action="store_true", help="say what would be written")
+    p.add_argument(
+        "--modify-path", action="store_true",
+        help="also hook every shell (Windows: the user PATH) and set up periodic gc; "
+        "what install.sh and install.ps1 run",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-scheduler", action="store_true",
+        help="with --modify-path: no systemd timer / launchd agent / scheduled task",
+    )  # fmt: skip
+
+    p = sub.add_parser("doctor", help="check that every uv goes through the shim")
+    p.add_argument("--json", action="store_true", help="print a JSON list of checks")
+
+    p = sub.add_parser("uninstall", help="remove the shim, hooks, rc blocks and scheduled gc")
+    p.add_argument("--shim-dir", type=Path, help="when no install record names it")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed")
     return parser
 
 
@@ -70,9 +86,28 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "install":
         from .commands.install import install
 
+        if args.modify_path and args.no_modify_path:
+            raise VenvshimError(
+                "--modify-path and --no-modify-path contradict each other",
+                hint="pick one",
+            )
         return install(
-            shim_dir=args.shim_dir, modify_path=not args.no_modify_path, dry_run=args.dry_run
+            shim_dir=args.shim_dir,
+            modify_path=not args.no_modify_path,
+            dry_run=args.dry_run,
+            hooks=args.modify_path,
+            scheduler=not args.no_scheduler,
         )
+    if args.command == "doctor":
+        from .commands.doctor import doctor, render
+
+        checks = doctor(state=state, env=os.environ, cwd=Path.cwd())
+        print(render(checks, as_json=args.json))
+        return 0 if all(c.ok for c in checks) else 1
+    if args.command == "uninstall":
+        from .commands.uninstall import uninstall
+
+        return uninstall(state=state, env=os.environ, shim_dir=args.shim_dir, dry_run=args.dry_run)
     raise AssertionError(args.command)
 
 

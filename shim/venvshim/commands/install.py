@@ -1,6 +1,8 @@
 """`venvshim install --shim-dir DIR --no-modify-path`: write the `uv` shim into DIR.
 
-The minimal form used by tests and scripts; PATH and rc-file editing belong to install.sh.
+The minimal form used by tests and scripts; with `--modify-path` (what install.sh / install.ps1
+run) it also installs the shell hooks or the Windows user PATH and the scheduler (integrate.py).
+On Windows the shim is a real uv.exe (winshim.py).
 The shim is stamped (`venvshim-shim` in its first lines, `.venvshim-shim-dir` beside it) so any
 copy of venvshim recognises it and never takes it for the real uv.
 """
@@ -55,17 +57,57 @@ def render_shim(*, python: str, roots: list[str]) -> str:
     )
 
 
-def install(*, shim_dir: Path, modify_path: bool, dry_run: bool = False) -> int:
-    if modify_path:
+def install(
+    *,
+    shim_dir: Path,
+    modify_path: bool,
+    dry_run: bool = False,
+    hooks: bool = False,
+    scheduler: bool = True,
+) -> int:
+    """`hooks` (--modify-path): also shell hooks / the user PATH and the scheduler (integrate)."""
+    if modify_path and not hooks:
         raise VenvshimError(
             "editing PATH and shell rc files is done by install.sh / install.ps1",
-            hint="run `venvshim install --shim-dir DIR --no-modify-path` and put DIR first on PATH",
+            hint="run install.sh, or `venvshim install --shim-dir DIR --modify-path` to hook your "
+            "shells, or `--no-modify-path` and put DIR first on PATH yourself",
         )
+    if hooks:
+        from .. import integrate
+
+        integrate.check_shim_dir(shim_dir, os.environ)
     if sys.platform == "win32":
-        raise VenvshimError(
-            "the Windows shim (uv.exe) is installed by install.ps1",
-            hint="run install.ps1 from the venvshim checkout",
+        _install_windows(shim_dir, dry_run=dry_run)
+    else:
+        _install_posix(shim_dir, dry_run=dry_run)
+    if hooks:
+        from .. import integrate
+        from ..state import StateRoot
+
+        integrate.install_integration(
+            shim_dir=shim_dir,
+            state=StateRoot.from_env(os.environ),
+            env=os.environ,
+            use_scheduler=scheduler,
+            dry_run=dry_run,
         )
+        if not dry_run:
+            print("next: open a new terminal (or `exec $SHELL -l`), then run `venvshim doctor`")
+    return 0
+
+
+def _install_windows(shim_dir: Path, *, dry_run: bool) -> None:
+    from ..winshim import install_exe
+
+    if dry_run:
+        print(f"would write {shim_dir / 'uv.exe'}")
+        return
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
+    print(f"installed the uv shim at {install_exe(shim_dir, python=sys.executable)}")
+
+
+def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
     target = shim_dir / "uv"
     if target.exists() and not is_shim(target):
         raise VenvshimError(
@@ -75,7 +117,7 @@ def install(*, shim_dir: Path, modify_path: bool, dry_run: bool = False) -> int:
     text = render_shim(python=sys.executable, roots=import_roots())
     if dry_run:
         print(f"would write {target}")
-        return 0
+        return
     shim_dir.mkdir(parents=True, exist_ok=True)
     (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
     tmp = target.with_name(".uv.tmp")
@@ -83,4 +125,3 @@ def install(*, shim_dir: Path, modify_path: bool, dry_run: bool = False) -> int:
     tmp.chmod(0o755)
     os.replace(tmp, target)
     print(f"installed the uv shim at {target}")
-    return 0

@@ -1,0 +1,218 @@
+"""The shipped shell hooks in the real bash, zsh and fish, on a pseudo-terminal.
+
+What they must do at each prompt: put the shim directory back in front of PATH when a later rc
+line prepended uv's own directory (and leave PATH alone when it is already first), and start gc at
+most once per interval, detached (the prompt never waits) and silent (nothing in the terminal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import select
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, require
+from tests.e2e.conftest import wait_until
+from venvshim import autogc, hookcost
+from venvshim.state import StateRoot
+
+HOOKS = REPO / "hooks"
+SHELLS = ("bash", "zsh", "fish")
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07|[=>])")
+ANSI_B = re.compile(ANSI.pattern.encode())
+
+
+class PtyShell:
+    """An interactive shell on a pseudo-terminal; `run` types a command and returns its output."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> None:
+        import pty  # POSIX only: imported here so the module still collects on Windows
+
+        self.argv = list(argv)
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - child
+            try:
+                os.chdir(cwd)
+                os.execve(self.argv[0], self.argv, env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.output = b""
+        self.count = 0
+
+    def _read_until(self, needle: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in ANSI_B.sub(b"", self.output.replace(b"\r", b"")):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.argv[0]}: no {needle!r}; output: {self.output!r}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                raise AssertionError(f"{self.argv[0]} exited; output: {self.output!r}")
+            self.output += data
+
+    def run(self, command: str, timeout: float = 60.0) -> str:
+        """Output of `command` (typed at the prompt), up to a marker echoed after it."""
+        self.count += 1
+        token = f"VSDONE{self.count}X"
+        start = len(self.output)
+        os.write(self.fd, f"{command}; echo {token[:3]}''{token[3:]}\n".encode())
+        self._read_until(f"\n{token}\n".encode(), timeout)
+        chunk = self.output[start:].decode(errors="replace").replace("\r", "")
+        chunk = ANSI.sub("", chunk)
+        lines = chunk[: chunk.index(f"\n{token}")].split("\n")
+        typed = f"{token[:3]}''{token[3:]}"  # the echoed command line: drop it and what precedes
+        echoed = [i for i, line in enumerate(lines) if typed in line]
+        return "\n".join(lines[echoed[-1] + 1 :] if echoed else lines)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, b"exit\n")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if select.select([self.fd], [], [], 0.05)[0]:
+                    os.read(self.fd, 65536)
+            if os.waitpid(self.pid, os.WNOHANG)[0]:
+                break
+        else:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+@contextlib.contextmanager
+def pty_shell(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Iterator[PtyShell]:
+    shell = PtyShell(argv, env, cwd)
+    try:
+        yield shell
+    finally:
+        shell.close()
+
+
+def shell_exe(shell: str) -> str:
+    exe = shutil.which(shell)
+    require(exe is not None, f"{shell} (apt-get install {shell}; .ci/run installs it)")
+    assert exe is not None
+    return exe
+
+
+def path_of(shell: str) -> str:
+    return "string join : $PATH" if shell == "fish" else 'printf "%s\\n" "$PATH"'
+
+
+def configure(shell: str, home: Path, env: dict[str, str], lines: str) -> list[str]:
+    """Write `lines` as the interactive rc file of `shell` under `home`; argv to start it."""
+    exe = shell_exe(shell)
+    if shell == "bash":
+        (home / ".bashrc").write_text(lines)
+        return [exe, "-i"]
+    if shell == "zsh":
+        (home / ".zshrc").write_text("unsetopt PROMPT_SP\n" + lines)
+        return [exe, "-i"]
+    conf = Path(env["XDG_CONFIG_HOME"]) / "fish"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "config.fish").write_text(lines)
+    return [exe, "-i"]
+
+
+def hook_lines(shell: str, *, shim_dir: Path, python: str, then: str) -> str:
+    hook = HOOKS / f"venvshim.{shell}"
+    if shell == "fish":
+        return (
+            f"set -g VENVSHIM_SHIM_DIR '{shim_dir}'\nset -g VENVSHIM_PYTHON '{python}'\n"
+            f"source '{hook}'\n{then}\n"
+        )
+    return f"VENVSHIM_SHIM_DIR='{shim_dir}'\nVENVSHIM_PYTHON='{python}'\n. '{hook}'\n{then}\n"
+
+
+def fake_uv_dir(root: Path, real_uv: Path) -> Path:
+    """uv's own directory, as the standalone installer makes it (`~/.local/bin`)."""
+    directory = root / "uv home" / ".local" / "bin"
+    directory.mkdir(parents=True)
+    (directory / "uv").symlink_to(real_uv)
+    return directory
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_prompt_puts_the_shim_back_in_front_of_uvs_dir(
+    shell: str, env: dict[str, str], shim_dir: Path, real_uv: Path, tmp_path: Path
+) -> None:
+    home = Path(env["HOME"])
+    uv_dir = fake_uv_dir(tmp_path, real_uv)
+    prepend = f"set -gx PATH '{uv_dir}' $PATH" if shell == "fish" else f"PATH='{uv_dir}':\"$PATH\""
+    argv = configure(
+        shell, home, env, hook_lines(shell, shim_dir=shim_dir, python="", then=prepend)
+    )
+    run_env = {**env, "TERM": "dumb", "SHELL": argv[0]}
+    with pty_shell(argv, run_env, home) as sh:
+        assert sh.run("command -v uv").strip() == str(shim_dir / "uv")
+        first = sh.run(path_of(shell)).strip()
+        assert first.split(":")[:2] == [str(shim_dir), str(uv_dir)]
+        assert first.split(":").count(str(shim_dir)) == 1
+        # Already first: the next prompts leave PATH exactly as it is.
+        assert sh.run(path_of(shell)).strip() == first
+        assert sh.run(path_of(shell)).strip() == first
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_gc_at_most_once_per_interval_detached_and_silent(
+    shell: str, env: dict[str, str], shim_dir: Path, tmp_path: Path
+) -> None:
+    home = Path(env["HOME"])
+    state = StateRoot(Path(env["VENVSHIM_HOME"]))
+    state.home.mkdir(parents=True)
+    # A Python that takes 3 s to start: a prompt that waited for it would show.
+    slow = tmp_path / "slow python"
+    slow.write_text(f'#!/bin/sh\nsleep 3\nexec {sys.executable} "$@"\n')
+    slow.chmod(0o755)
+    argv = configure(
+        shell, home, env, hook_lines(shell, shim_dir=shim_dir, python=str(slow), then="")
+    )
+    run_env = {**env, "TERM": "dumb", "SHELL": argv[0], "VENVSHIM_GC_INTERVAL": "4"}
+    with pty_shell(argv, run_env, home) as sh:
+        started = time.monotonic()
+        for _ in range(5):
+            sh.run(":")
+        assert time.monotonic() - started < 2.5, "a prompt waited for gc"
+        assert wait_until(lambda: len(autogc.runs(state)) == 1, timeout=20)
+        for _ in range(5):  # still inside the interval: no second run
+            sh.run(":")
+        time.sleep(1.0)
+        assert len(autogc.runs(state)) == 1
+        due = autogc.due_at(state)
+        assert due is not None
+        time.sleep(max(0.0, due - time.time()) + 1.2)
+        sh.run(":")
+        sh.run(":")
+        assert wait_until(lambda: len(autogc.runs(state)) == 2, timeout=20)
+        text = sh.output.decode(errors="replace")
+    assert all("from=hook" in line for line in autogc.runs(state))
+    for noise in ("[1]", "Done", "has ended", "Traceback", "error"):
+        assert noise not in text, f"{noise!r} printed into the terminal: {text!r}"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hook_cost_is_measured_per_prompt(shell: str) -> None:
+    exe = shell_exe(shell)
+    cost = hookcost.measure(shell, hooks=HOOKS, n=500, exe=exe)
+    assert cost.calls == 500
+    assert 0 < cost.hook_us < 2000, cost  # microseconds: a prompt redraw costs milliseconds
+    assert cost.to_json()["shell"] == shell
