@@ -1,0 +1,226 @@
+"""`venvshim doctor` reports each failure it claims to detect, each made real here; and
+`venvshim uninstall` undoes `venvshim install --modify-path`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_project, run
+from tests.e2e.conftest import tombstones_in
+
+SYSTEMD_WORKS = (
+    subprocess.run(
+        ["systemctl", "--user", "show-environment"], capture_output=True, check=False
+    ).returncode
+    == 0
+    if sys.platform.startswith("linux") and os.path.exists("/usr/bin/systemctl")
+    else False
+)
+
+
+def venvshim(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "venvshim", *args], env=env, cwd=cwd)
+
+
+def doctor(env: dict[str, str], cwd: Path) -> tuple[int, dict[str, dict[str, object]]]:
+    proc = venvshim(["doctor", "--json"], env, cwd)
+    checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    return proc.returncode, checks
+
+
+@pytest.fixture
+def installed(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """`venvshim install --modify-path` into the sandbox HOME; the env a hooked shell has."""
+    shim_dir = Path(env["XDG_DATA_HOME"]) / "venvshim" / "bin"
+    proc = venvshim(
+        ["install", "--shim-dir", str(shim_dir), "--modify-path", "--no-scheduler"], env, tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {**env, "PATH": f"{shim_dir}{os.pathsep}{env['PATH']}"}
+
+
+def shim_dir_of(env: dict[str, str]) -> Path:
+    return Path(env["XDG_DATA_HOME"]) / "venvshim" / "bin"
+
+
+def test_healthy(installed: dict[str, str], tmp_path: Path) -> None:
+    code, checks = doctor(installed, tmp_path)
+    assert code == 0, checks
+    assert all(c["ok"] for c in checks.values())
+    assert "0.13" in str(checks["real uv"]["detail"])
+    text = venvshim(["doctor"], installed, tmp_path)
+    assert text.returncode == 0 and text.stdout.strip().endswith("all good")
+
+
+def test_wrong_path_order(installed: dict[str, str], tmp_path: Path) -> None:
+    toolbin, shim = installed["PATH"].split(os.pathsep)[1], shim_dir_of(installed)
+    env = {**installed, "PATH": os.pathsep.join([toolbin, str(shim), "/usr/bin", "/bin"])}
+    code, checks = doctor(env, tmp_path)
+    assert code == 1
+    check = checks["uv in this shell"]
+    assert not check["ok"] and "comes after" in str(check["detail"]) and check["hint"]
+    out = venvshim(["doctor"], env, tmp_path).stdout
+    assert "error: uv in this shell:" in out and "\nhint: " in out
+
+
+def test_missing_hook(installed: dict[str, str], tmp_path: Path) -> None:
+    bashrc = Path(installed["HOME"]) / ".bashrc"
+    bashrc.write_text("")  # the user (or a dotfile manager) wiped the block
+    (Path(installed["XDG_DATA_HOME"]) / "venvshim" / "hooks" / "venvshim.zsh").unlink()
+    code, checks = doctor(installed, tmp_path)
+    assert code == 1
+    detail = str(checks["shell hooks"]["detail"])
+    assert f"no venvshim block in {bashrc}" in detail and "venvshim.zsh is missing" in detail
+
+
+def test_no_real_uv(installed: dict[str, str], tmp_path: Path) -> None:
+    env = {**installed, "PATH": os.pathsep.join([str(shim_dir_of(installed)), "/usr/bin", "/bin"])}
+    code, checks = doctor(env, tmp_path)
+    assert code == 1
+    assert not checks["real uv"]["ok"] and "install uv" in str(checks["real uv"]["hint"])
+
+
+def test_two_shim_directories(installed: dict[str, str], tmp_path: Path) -> None:
+    second = tmp_path / "second shims"
+    proc = venvshim(["install", "--shim-dir", str(second), "--no-modify-path"], installed, tmp_path)
+    assert proc.returncode == 0
+    env = {**installed, "PATH": f"{shim_dir_of(installed)}{os.pathsep}{second}{os.pathsep}"
+                               f"{installed['PATH']}"}  # fmt: skip
+    code, checks = doctor(env, tmp_path)
+    assert code == 1
+    assert not checks["one shim"]["ok"] and "2 venvshim shim directories" in str(
+        checks["one shim"]["detail"]
+    )
+    env = {**installed, "VENVSHIM_REAL_UV": str(second / "uv")}
+    code, checks = doctor(env, tmp_path)
+    assert code == 1 and not checks["one shim"]["ok"]
+
+
+def test_state_root_not_writable(installed: dict[str, str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    env = {**installed, "VENVSHIM_HOME": str(blocker / "state")}
+    code, checks = doctor(env, tmp_path)
+    assert code == 1 and not checks["state root"]["ok"]
+    assert "VENVSHIM_HOME" in str(checks["state root"]["hint"])
+
+
+def test_rename_self_test_fails_where_nothing_can_be_renamed(
+    installed: dict[str, str], tmp_path: Path
+) -> None:
+    # sysfs refuses directory creation even to root (chmod would not stop root).
+    code, checks = doctor(installed, Path("/sys/kernel"))
+    assert code == 1
+    check = checks["tombstone rename"]
+    assert not check["ok"] and "/sys/kernel" in str(check["detail"]) and check["hint"]
+    # And in a real project it passes, next to its .venv.
+    project = make_project(tmp_path / "proj")
+    assert doctor(installed, project)[1]["tombstone rename"]["ok"]
+
+
+def fake_systemctl(tmp_path: Path, *, unit_dir: Path) -> Path:
+    """A systemctl whose user manager answers; `is-enabled` asks whether the timer file exists."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    log = tmp_path / "systemctl.log"
+    script = bin_dir / "systemctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        'case "$*" in\n'
+        f'  *is-enabled*) [ -f "{unit_dir}/venvshim-gc.timer" ] ;;\n'
+        "  *) exit 0 ;;\n"
+        "esac\n"
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+def test_scheduler_missing_then_installed_then_removed(
+    installed: dict[str, str], tmp_path: Path
+) -> None:
+    unit_dir = Path(installed["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    fake = fake_systemctl(tmp_path, unit_dir=unit_dir)
+    env = {**installed, "PATH": f"{fake}{os.pathsep}{installed['PATH']}"}
+    # Installed while systemd was unreachable (no opt-out), now it answers: the timer is missing.
+    manifest = Path(installed["VENVSHIM_HOME"]) / "install.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "scheduler_opt_out": False}))
+    code, checks = doctor(env, tmp_path)
+    assert code == 1
+    check = checks["periodic gc"]
+    assert not check["ok"] and "not installed" in str(check["detail"]) and check["hint"]
+
+    proc = venvshim(
+        ["install", "--shim-dir", str(shim_dir_of(installed)), "--modify-path"], env, tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "installed systemd user timer" in proc.stdout
+    assert 'ExecStart="' in (unit_dir / "venvshim-gc.service").read_text()
+    code, checks = doctor(env, tmp_path)
+    assert code == 0 and checks["periodic gc"]["ok"]
+    log = (tmp_path / "systemctl.log").read_text()
+    assert "--user enable --now venvshim-gc.timer" in log
+
+    proc = venvshim(["uninstall"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not (unit_dir / "venvshim-gc.timer").exists()
+    assert "--user disable --now venvshim-gc.timer" in (tmp_path / "systemctl.log").read_text()
+
+
+def test_scheduler_with_the_real_systemctl(env: dict[str, str], tmp_path: Path) -> None:
+    """Here (a container, CI) the user manager is usually unreachable: doctor says so, as a
+    warning, and install says so too. Where it works, the opt-out is reported instead."""
+    shim_dir = Path(env["XDG_DATA_HOME"]) / "venvshim" / "bin"
+    flags = ["--no-scheduler"] if SYSTEMD_WORKS else []  # never touch a real user manager
+    proc = venvshim(
+        ["install", "--shim-dir", str(shim_dir), "--modify-path", *flags], env, tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    env = {**env, "PATH": f"{shim_dir}{os.pathsep}{env['PATH']}"}
+    code, checks = doctor(env, tmp_path)
+    check = checks["periodic gc"]
+    assert check["ok"]
+    if SYSTEMD_WORKS:
+        assert "--no-scheduler" in str(check["detail"])
+    else:
+        assert check["status"] == "warning" and "unavailable" in str(check["detail"])
+        assert "warning: periodic gc for editor users is not set up" in proc.stdout
+    assert code == 0
+
+
+def test_uninstall_restores_and_collects(
+    installed: dict[str, str], tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    home = Path(installed["HOME"])
+    project = make_project(tmp_path / "proj")
+    run(["uv", "sync", "-p", "3.10"], env=installed, cwd=project, check=True)
+    run(["uv", "sync", "-p", "3.11"], env=installed, cwd=project, check=True)
+    run(["uv", "sync", "-p", "3.12"], env=installed, cwd=project, check=True)
+    holder = subprocess.Popen(
+        [project / ".venv" / "bin" / "python", "-c", "import time; time.sleep(60)"]
+    )
+    try:
+        run(["uv", "sync", "-p", "3.13"], env=installed, cwd=project, check=True)
+        assert tombstones_in(project)
+        dry = venvshim(["uninstall", "--dry-run"], installed, tmp_path)
+        assert dry.returncode == 0 and "would delete ~/.bashrc" in dry.stdout
+        assert (shim_dir_of(installed) / "uv").exists()
+        proc = venvshim(["uninstall"], installed, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "warning: kept" in proc.stdout and "hint: close the programs" in proc.stdout
+        left = tombstones_in(project)
+        assert left and len(left) < 3, proc.stdout  # the oldest went; what is held is listed
+        assert all(f"warning: kept {p}" in proc.stdout for p in left)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (shim_dir_of(installed) / "uv").exists()
+    for name in (".profile", ".bashrc", ".zshrc", ".zprofile"):
+        assert not (home / name).exists()  # venvshim created them: gone again
