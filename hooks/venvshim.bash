@@ -3,14 +3,16 @@
 # and a bash login file; `venvshim uninstall` removes both. Do not edit: it is replaced on every
 # install.
 #
-# Before each prompt:
-#  * puts $VENVSHIM_SHIM_DIR back in front of PATH if anything moved it (an rc line that runs
-#    after this one, such as uv's own `. "$HOME/.local/bin/env"`, or an activated venv), and
-#    leaves PATH alone when it is already first;
-#  * at most once per $VENVSHIM_GC_INTERVAL seconds (default 3600) starts `venvshim gc`
-#    detached and silent. The interval is kept by a stamp file in the state root whose mtime is
-#    the time the next run is due (venvshim/autogc.py), so all shells share it.
-# The common path is one `case` and one arithmetic test: no fork, no file access.
+# At the first prompt, once every rc line has run, and then never again:
+#  * puts $VENVSHIM_SHIM_DIR in front of PATH if anything moved it (an rc line that runs after
+#    this one, such as uv's own `. "$HOME/.local/bin/env"`), and leaves PATH alone when it is
+#    already first;
+#  * starts `venvshim gc` detached and silent if a run is due: at most once per
+#    $VENVSHIM_GC_INTERVAL seconds (default 3600) across all shells, kept by a stamp file in the
+#    state root whose mtime is the time the next run is due (venvshim/autogc.py).
+# Then it takes itself out of PROMPT_COMMAND: merely calling a function from PROMPT_COMMAND costs
+# ~20 us, more than the 5% of a prompt it may take (tests/bench, row 6). Periodic gc for shells
+# that stay open is the scheduler's job (systemd timer / launchd agent).
 
 [ -n "${BASH_VERSION-}" ] || return 0
 
@@ -33,14 +35,7 @@ __venvshim_path() {
   PATH=$VENVSHIM_SHIM_DIR${rest:+:$rest}
 }
 
-__venvshim_gc_next=${__venvshim_gc_next:-0}
-
 __venvshim_gc() {
-  ((SECONDS < __venvshim_gc_next)) && return 0
-  local every=${VENVSHIM_GC_INTERVAL:-3600}
-  case $every in '' | *[!0-9]*) every=3600 ;; esac
-  ((every > 0)) || every=3600
-  __venvshim_gc_next=$((SECONDS + (every < 60 ? every : 60)))
   local state
   if [ -n "${VENVSHIM_HOME-}" ]; then
     state=$VENVSHIM_HOME
@@ -57,16 +52,19 @@ __venvshim_gc() {
   ("$VENVSHIM_PYTHON" -I -m venvshim.autogc --from hook </dev/null >/dev/null 2>&1 &)
 }
 
-__venvshim_prompt() {
+__venvshim_first_prompt() {
   local status=$?
   __venvshim_path
   __venvshim_gc
+  # Unhook (PROMPT_COMMAND may be a string or, since bash 5.1, an array: element 0 either way).
+  PROMPT_COMMAND=${PROMPT_COMMAND//$'\n'__venvshim_first_prompt/}
+  PROMPT_COMMAND=${PROMPT_COMMAND//__venvshim_first_prompt/}
   return $status
 }
 
 case $'\n'"${PROMPT_COMMAND-}"$'\n' in
-  *$'\n'__venvshim_prompt$'\n'*) ;;
-  *) PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__venvshim_prompt" ;;
+  *$'\n'__venvshim_first_prompt$'\n'*) ;;
+  *) PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__venvshim_first_prompt" ;;
 esac
 
 __venvshim_path

@@ -3,13 +3,15 @@
 # conf.d/venvshim.fish; `venvshim uninstall` removes it. Do not edit: it is replaced on every
 # install.
 #
-# Before each prompt (the fish_prompt event):
-#  * puts $VENVSHIM_SHIM_DIR back in front of PATH if anything moved it (config.fish running
-#    uv's own env.fish, an activated venv), and leaves PATH alone when it is already first;
+# At the first prompt (the fish_prompt event), once config.fish and conf.d have run, and then
+# never again:
+#  * puts $VENVSHIM_SHIM_DIR in front of PATH if anything moved it (config.fish running uv's own
+#    env.fish), and leaves PATH alone when it is already first;
 #  * starts `venvshim gc` detached and silent once the stamp file in the state root says a run
 #    is due (its mtime is the due time; venvshim/autogc.py pushes it $VENVSHIM_GC_INTERVAL
 #    seconds, default 3600, ahead), so all shells share one interval.
-# The common path is one comparison and one stat by the `path` builtin: no fork.
+# Then the handler erases itself: later prompts cost nothing (tests/bench, row 6). Periodic gc
+# for shells that stay open is the scheduler's job.
 
 if not set -q VENVSHIM_SHIM_DIR
     if set -q XDG_DATA_HOME
@@ -40,28 +42,15 @@ function __venvshim_state
     end
 end
 
-# Resolved once (and again only when VENVSHIM_HOME changes): a command substitution per prompt
-# would cost more than everything else here.
-set -g __venvshim_home_seen "$VENVSHIM_HOME"
-set -g __venvshim_state_dir (__venvshim_state)
-
 function __venvshim_gc
-    if test "$VENVSHIM_HOME" != "$__venvshim_home_seen"
-        set -g __venvshim_home_seen "$VENVSHIM_HOME"
-        set -g __venvshim_state_dir (__venvshim_state)
-    end
-    set -l stamp $__venvshim_state_dir/autogc.stamp
-    # Seconds since the due time: negative until it comes (the common path ends here).
-    set -l age (path mtime --relative -- $stamp)
+    set -l state (__venvshim_state)
+    # Seconds since the due time: negative until it comes. No stamp: due, if a state root exists.
+    set -l age (path mtime --relative -- $state/autogc.stamp)
     if test -n "$age"
         test "$age" -lt 0; and return 0
     else
-        test -d "$__venvshim_state_dir"; or return 0
+        test -d "$state"; or return 0
     end
-    # Launched already for this stamp: wait until autogc moves it (or another shell does).
-    set -l due (path mtime -- $stamp); or set due missing
-    set -q __venvshim_gc_launched; and test "$due" = "$__venvshim_gc_launched"; and return 0
-    set -g __venvshim_gc_launched "$due"
     test -n "$VENVSHIM_PYTHON"; and test -x "$VENVSHIM_PYTHON"; or return 0
     command "$VENVSHIM_PYTHON" -I -m venvshim.autogc --from hook </dev/null >/dev/null 2>&1 &
     disown $last_pid 2>/dev/null
@@ -73,9 +62,10 @@ if not builtin -q path
     end
 end
 
-function __venvshim_prompt --on-event fish_prompt
+function __venvshim_first_prompt --on-event fish_prompt
     __venvshim_path
     __venvshim_gc
+    functions -e __venvshim_first_prompt
 end
 
 __venvshim_path

@@ -3,14 +3,15 @@
 # ${ZDOTDIR:-$HOME}/.zshrc and .zprofile; `venvshim uninstall` removes both. Do not edit: it is
 # replaced on every install.
 #
-# Before each prompt (precmd):
-#  * puts $VENVSHIM_SHIM_DIR back in front of PATH if anything moved it (an rc line that runs
-#    after this one, such as uv's own `. "$HOME/.local/bin/env"`, or an activated venv), and
-#    leaves PATH alone when it is already first;
-#  * at most once per $VENVSHIM_GC_INTERVAL seconds (default 3600) starts `venvshim gc`
-#    detached and silent. The interval is kept by a stamp file in the state root whose mtime is
-#    the time the next run is due (venvshim/autogc.py), so all shells share it.
-# The common path is one string comparison and one arithmetic test: no fork, no file access.
+# At the first prompt (precmd), once every rc line has run, and then never again:
+#  * puts $VENVSHIM_SHIM_DIR in front of PATH if anything moved it (an rc line that runs after
+#    this one, such as uv's own `. "$HOME/.local/bin/env"`), and leaves PATH alone when it is
+#    already first;
+#  * starts `venvshim gc` detached and silent if a run is due: at most once per
+#    $VENVSHIM_GC_INTERVAL seconds (default 3600) across all shells, kept by a stamp file in the
+#    state root whose mtime is the time the next run is due (venvshim/autogc.py).
+# Then it removes itself from precmd: a hook function costs ~10 us a prompt in zsh, more than the
+# 5% it may take (tests/bench, row 6). Periodic gc for shells that stay open is the scheduler's.
 
 [ -n "${ZSH_VERSION-}" ] || return 0
 
@@ -23,14 +24,8 @@ __venvshim_path() {
   path=("$VENVSHIM_SHIM_DIR" "${(@)path:#$VENVSHIM_SHIM_DIR}")
 }
 
-typeset -gi __venvshim_gc_next=${__venvshim_gc_next:-0}
-
 __venvshim_gc() {
   emulate -L zsh
-  (( SECONDS < __venvshim_gc_next )) && return 0
-  local every=${VENVSHIM_GC_INTERVAL:-3600}
-  [[ $every == <1-> ]] || every=3600
-  __venvshim_gc_next=$(( SECONDS + (every < 60 ? every : 60) ))
   local state
   if [[ -n ${VENVSHIM_HOME-} ]]; then
     state=$VENVSHIM_HOME
@@ -53,11 +48,12 @@ __venvshim_gc() {
   ( "$VENVSHIM_PYTHON" -I -m venvshim.autogc --from hook </dev/null >/dev/null 2>&1 & )
 }
 
-__venvshim_precmd() {
+__venvshim_first_prompt() {
   __venvshim_path
   __venvshim_gc
+  add-zsh-hook -d precmd __venvshim_first_prompt
 }
 
-autoload -Uz add-zsh-hook && add-zsh-hook precmd __venvshim_precmd
+autoload -Uz add-zsh-hook && add-zsh-hook precmd __venvshim_first_prompt
 
 __venvshim_path
