@@ -135,3 +135,44 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
+
+
+class StderrReader:
+    """A child whose stderr we read line by line, and stop as soon as we have what we need."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.stream = os.fdopen(fd, "rb")
+
+    def stop(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.stream.close()
+        os.waitpid(self.pid, 0)
+
+
+def spawn_stderr_reader(argv: Sequence[str], *, env: Mapping[str, str]) -> StderrReader | None:
+    """Start `argv` in our cwd, stdin/stdout on /dev/null, its stderr on a pipe. os.posix_spawn
+    needs neither `subprocess` nor `pathlib`: the shim starts uv's dry-run with this before its
+    own heavier imports, so both proceed side by side."""
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            list(argv),
+            dict(env),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, write_fd, 2),
+                (os.POSIX_SPAWN_CLOSE, read_fd),
+            ],
+        )
+    except OSError:
+        os.close(read_fd)
+        return None
+    finally:
+        os.close(write_fd)
+    return StderrReader(pid, read_fd)

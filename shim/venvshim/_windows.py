@@ -98,3 +98,8 @@ def pid_alive(pid: int) -> bool:
     import psutil
 
     return pid > 0 and bool(psutil.pid_exists(pid))
+
+
+def spawn_stderr_reader(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
+    """No early dry-run on Windows: the shim asks uv after its imports (decide.ask_uv)."""
+    return None

@@ -20,12 +20,21 @@ import re
 import time
 from pathlib import Path
 
-from .uvargs import Invocation, run_script_path
+from .uvargs import (
+    DECISION_FLAGS,
+    DECISION_VALUE_OPTIONS,
+    Invocation,
+    dry_run_args,
+    dry_run_env,
+    run_script_path,
+)
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from ._posix import StderrReader
 
 
 def sha256_hex(data: bytes) -> str:
@@ -47,16 +56,6 @@ _LINE = re.compile(r"^Would (replace|use|create) project environment at: (.+?)\s
 _BROKEN = re.compile(r"Project virtual environment directory `(.+?)` cannot be used because")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-# Options (long names) that change which env uv picks or whether it keeps it; forwarded to the
-# dry-run and part of the cache key.
-DECISION_VALUE_OPTIONS = (
-    "--python", "--directory", "--project", "--config-file", "--python-preference",
-    "--preview-features", "--preview-feature", "--cache-dir", "--python-fetch", "--package",
-)  # fmt: skip
-DECISION_FLAGS = (
-    "--no-config", "--managed-python", "--no-managed-python", "--preview", "--no-preview",
-    "--active", "--no-active", "--offline", "--no-python-downloads", "--all-packages",
-)  # fmt: skip
 # Non-UV_ variables that change discovery; every UV_* variable is part of the key as well.
 DECISION_ENV = (
     "PATH", "HOME", "VIRTUAL_ENV", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA",
@@ -66,20 +65,6 @@ DECISION_ENV = (
 # Files changed within this many seconds are not trusted for a cached verdict: on filesystems
 # with coarse timestamps a second change in the same tick would go unnoticed ("racy git").
 RACY_SECONDS = 2.0
-
-
-def dry_run_args(inv: Invocation, *, script_project: str | None) -> list[str]:
-    args = ["sync", "--dry-run"]
-    for name in DECISION_VALUE_OPTIONS:
-        if inv.command == "venv" and name == "--package":
-            continue
-        value = inv.value(name)
-        if value is not None:
-            args += [f"{name}={value}"]
-    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
-    if script_project is not None and inv.value("--project") is None:
-        args.append(f"--project={script_project}")
-    return args
 
 
 class Verdict:
@@ -94,28 +79,48 @@ class Verdict:
         return f"Verdict({self.action}, {self.env_path}, {self.detail!r})"
 
 
-def ask_uv(
-    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], script_project: str | None
-) -> Verdict:
-    """Run `uv sync --dry-run …`, stop it once it has said what it would do with the env."""
-    import subprocess
+class _PopenReader:
+    def __init__(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        import subprocess
 
-    argv = [real_uv, *dry_run_args(inv, script_project=script_project)]
-    child_env = {**env, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
-    child_env.pop("UV_FROZEN", None)  # never changes the env decision, but can fail a dry-run
-    proc = subprocess.Popen(
-        argv,
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        assert self.proc.stderr is not None
+        self.stream = self.proc.stderr
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.stream.close()
+        self.proc.wait()
+
+
+def ask_uv(
+    real_uv: str,
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    script_project: str | None,
+    early: StderrReader | None = None,
+) -> Verdict:
+    """Run `uv sync --dry-run …` (or read the one `entry` started early for this very command),
+    and stop it once it has said what it would do with the env."""
+    reader: StderrReader | _PopenReader = early or _PopenReader(
+        [real_uv, *dry_run_args(inv, script_project=script_project)],
         cwd=cwd,
-        env=child_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env=dry_run_env(env),
     )
-    assert proc.stderr is not None
     seen: list[str] = []
     verdict: Verdict | None = None
     try:
-        for raw in proc.stderr:
+        for raw in reader.stream:
             line = _ANSI.sub("", raw.decode("utf-8", "replace"))
             seen.append(line)
             match = _LINE.match(line)
@@ -128,10 +133,7 @@ def ask_uv(
                 verdict = Verdict(KEEP, Path(broken.group(1)), "broken")
                 break
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stderr.close()
-        proc.wait()
+        reader.stop()
     if verdict is None:
         return Verdict(KEEP, None, "unknown: " + "".join(seen[-3:]).strip())
     if verdict.env_path is not None and not verdict.env_path.is_absolute():

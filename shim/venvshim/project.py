@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import uvargs
 from .uvargs import Invocation, env_flag, run_script_path
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
@@ -102,8 +103,7 @@ def _members(root: Path, table: dict[str, Any]) -> list[Path]:
 
 def start_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
     """The directory uv discovers the project from (`--directory`, `--project`, a script's dir)."""
-    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
-    work = cwd / base if base else cwd
+    work = working_dir(inv, cwd=cwd, env=env)
     project = inv.value("--project") or env.get("UV_PROJECT")
     if project:
         return work / project
@@ -114,8 +114,7 @@ def start_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
 
 
 def working_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
-    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
-    return cwd / base if base else cwd
+    return Path(uvargs.working_dir(inv, cwd=str(cwd), env=env))
 
 
 def project_env_dir(project: Project, env: Mapping[str, str]) -> Path:

@@ -24,13 +24,22 @@ from . import decide, envstate, fastpath, project
 from .errors import VenvshimError
 from .state import ACTIVE, MARKER, Record, StateRoot
 from .sysdeps import impl
-from .uvargs import Invocation, env_flag, may_replace_env, no_sync, run_script_path
+from .uvargs import (
+    Invocation,
+    env_flag,
+    may_replace_env,
+    no_sync,
+    run_script_path,
+    script_project,
+)
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import NoReturn
+
+    from ._posix import StderrReader
 
 RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
@@ -96,12 +105,31 @@ def plan(
     env: Mapping[str, str],
     state: StateRoot,
     pwd: str | None = None,
+    early: StderrReader | None = None,
 ) -> Plan:
     """Decide without acting (no lock taken). Used by `intercept` and by the differential test.
 
     A "keep" verdict is cached for Python, and for the sh front end when `pwd` (the shell's
-    $PWD, the key sh looks it up by) is given.
+    $PWD, the key sh looks it up by) is given. `early`: this command's dry-run, already started
+    (entry.py); used if the decision needs it, stopped otherwise.
     """
+    try:
+        return _plan(real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early)
+    finally:
+        if early is not None and not early.stream.closed:
+            early.stop()
+
+
+def _plan(
+    real_uv: str,
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    state: StateRoot,
+    pwd: str | None,
+    early: StderrReader | None,
+) -> Plan:
     if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
         return Plan(decide.KEEP, env_path=None)
     key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
@@ -120,7 +148,7 @@ def plan(
     env_path = project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
         return Plan(decide.KEEP, env_path=None)
-    verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env)
+    verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env, early=early)
     current = envstate.classify(env_path)
     if verdict.env_path is not None and _real(verdict.env_path) != _real(current.real_dir):
         current = envstate.classify(verdict.env_path)  # uv knows where its env is
@@ -138,6 +166,11 @@ def plan(
     return Plan(decide.KEEP, env_path=env_path, current=current, verdict=verdict, cache_key=key)
 
 
+def _stop(early: StderrReader | None) -> None:
+    if early is not None:
+        early.stop()
+
+
 def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
@@ -150,20 +183,30 @@ def intercept(
     cwd: Path,
     env: Mapping[str, str],
     pwd: str | None = None,
+    early: StderrReader | None = None,
 ) -> NoReturn:
     state = StateRoot.from_env(env)
     hold_lock = inv.command != "run"  # a `uv run` child may live for hours: never hold for it
     if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+        _stop(early)
         impl.exec_uv(real_uv, args)
     key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
     cached = decide.lookup(state.cache, key)
     env_path = cached.env_path if cached else project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
+        _stop(early)
         impl.exec_uv(real_uv, args)  # no project: uv reports it, or runs without one
-    fd = impl.lock_fd(_lock_path(state, env_path), blocking=True)
+    lock_path = _lock_path(state, env_path)
+    fd = impl.lock_fd(lock_path, blocking=False)
+    if fd is None:
+        # Another shim works on this env: what the early dry-run saw may be stale by the time
+        # we get the lock. Wait, then decide afresh.
+        _stop(early)
+        early = None
+        fd = impl.lock_fd(lock_path, blocking=True)
     assert fd is not None
     # Decide under the lock: another shim may have swapped this env while we waited.
-    chosen = plan(real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd)
+    chosen = plan(real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early)
     if chosen.action != decide.REPLACE or chosen.current is None:
         _exec_keep(real_uv, args, fd, hold_lock)
     record = tombstone(chosen.current, state=state, env=env)
@@ -171,7 +214,13 @@ def intercept(
 
 
 def _decide(
-    real_uv: str, inv: Invocation, *, env_path: Path, cwd: Path, env: Mapping[str, str]
+    real_uv: str,
+    inv: Invocation,
+    *,
+    env_path: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    early: StderrReader | None,
 ) -> decide.Verdict:
     current = envstate.classify(env_path)
     if current.kind == envstate.REMNANT:
@@ -186,13 +235,13 @@ def _decide(
         if envstate.interpreter_gone(current.real_dir):
             return decide.Verdict(decide.REPLACE, env_path, "interpreter gone")
         return decide.Verdict(decide.KEEP, env_path, "use")
-    script = run_script_path(inv, str(project.working_dir(inv, cwd=cwd, env=env)))
     verdict = decide.ask_uv(
         real_uv,
         inv,
         cwd=cwd,
         env=env,
-        script_project=os.path.dirname(script) if script else None,
+        script_project=script_project(inv, cwd=str(cwd), env=env),
+        early=early,
     )
     if verdict.env_path is None:
         verdict.env_path = env_path

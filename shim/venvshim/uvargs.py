@@ -83,6 +83,17 @@ SHORT_NAMES = {
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
 
+# Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
+# `uv sync --dry-run` that decides (decide.py), and part of the decision's cache key.
+DECISION_VALUE_OPTIONS = (
+    "--python", "--directory", "--project", "--config-file", "--python-preference",
+    "--preview-features", "--preview-feature", "--cache-dir", "--python-fetch", "--package",
+)  # fmt: skip
+DECISION_FLAGS = (
+    "--no-config", "--managed-python", "--no-managed-python", "--preview", "--no-preview",
+    "--active", "--no-active", "--offline", "--no-python-downloads", "--all-packages",
+)  # fmt: skip
+
 
 def env_flag(env: Mapping[str, str], name: str) -> bool:
     """clap's BoolishValueParser, as uv reads boolean env vars."""
@@ -233,3 +244,43 @@ def run_script_path(inv: Invocation, cwd: str) -> str | None:
         if os.path.isfile(path):
             return path
     return None
+
+
+def working_dir(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str:
+    """Where uv works: `--directory`, else UV_WORKING_DIR (or legacy UV_WORKING_DIRECTORY)."""
+    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
+    return os.path.join(cwd, base) if base else cwd
+
+
+def script_project(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str | None:
+    """`uv run path/x.py` discovers the project from the script's directory."""
+    script = run_script_path(inv, working_dir(inv, cwd=cwd, env=env))
+    return os.path.dirname(script) if script else None
+
+
+def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
+    """Is the decision for this command made by `uv sync --dry-run`? (`venv --clear` always
+    replaces; `run --no-sync` only replaces an env whose interpreter is gone: swap._decide.)"""
+    return inv.command != "venv" and not (inv.command == "run" and no_sync(inv, env))
+
+
+def dry_run_args(inv: Invocation, *, script_project: str | None) -> list[str]:
+    """`uv sync --dry-run` with the arguments that decide the env: it prints `Would replace
+    project environment at: ...` before resolving anything."""
+    args = ["sync", "--dry-run"]
+    for name in DECISION_VALUE_OPTIONS:
+        if inv.command == "venv" and name == "--package":
+            continue
+        value = inv.value(name)
+        if value is not None:
+            args += [f"{name}={value}"]
+    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
+    if script_project is not None and inv.value("--project") is None:
+        args.append(f"--project={script_project}")
+    return args
+
+
+def dry_run_env(env: Mapping[str, str]) -> dict[str, str]:
+    child = {**env, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    child.pop("UV_FROZEN", None)  # never changes the env decision, but can fail a dry-run
+    return child
