@@ -1,6 +1,6 @@
 """venvshim benchmark (issue 4): the uv shim against plain uv, interleaved, on this machine.
 
-    /opt/vsdev/bin/python tests/bench/bench.py [--quick]
+    python tests/bench/bench.py [--quick]
 
 Builds everything in a temporary directory (a clean PATH of `pythonX.Y` links and the real uv,
 a shim installed with `venvshim install`, its own HOME, VENVSHIM_HOME and UV_CACHE_DIR), runs
@@ -16,11 +16,8 @@ import argparse
 import contextlib
 import os
 import platform
-import pty
-import select
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,6 +27,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # run as a script: tests.support is imported from the checkout
+
+from tests.support import ptyshell  # noqa: E402
+
 WANTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 SWITCH_FROM, SWITCH_TO = "3.12", "3.13"
 FAKE_FILES = 20_000
@@ -709,7 +710,7 @@ def row_dry_run(sb: Sandbox, sizes: Sizes) -> Row:
 # --- row 6: the shell prompt hook -------------------------------------------------------------
 
 
-class PtyShell:
+class PtyShell(ptyshell.PtyShell):
     """An interactive shell on a pseudo-terminal whose prompt contains PROMPT.
 
     Each measured command is `echo VS''<n>K`: its output `VS<n>K` never appears in the terminal's
@@ -717,42 +718,14 @@ class PtyShell:
     an earlier prompt (fish repaints now and then).
     """
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> None:
-        self.argv = list(argv)
-        pid, fd = pty.fork()
-        if pid == 0:  # pragma: no cover - child
-            try:
-                os.chdir(cwd)
-                os.execve(self.argv[0], self.argv, env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        self.count = 0
-        self.output = b""
-
-    def _read_until(self, done: Callable[[bytes], bool], timeout: float) -> None:
-        """Read into self.output until done(self.output)."""
-        deadline = time.perf_counter() + timeout
-        while not done(self.output):
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise BenchError(
-                    f"`{shlex.join(self.argv)}` showed no prompt within {timeout:g} s; "
-                    f"output: {self.output[-400:]!r}"
-                )
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                raise BenchError(f"`{shlex.join(self.argv)}` exited: {self.output[-400:]!r}")
-            self.output += data
+    def _wait(self, done: Callable[[bytes], bool], timeout: float) -> None:
+        try:
+            self.read_until(done, timeout)
+        except ptyshell.PtyError as exc:
+            raise BenchError(str(exc)) from exc
 
     def start(self) -> None:
-        self._read_until(lambda out: PROMPT in out, 20.0)
+        self._wait(lambda out: PROMPT in out, 20.0)
 
     def prompt(self) -> float:
         """Run a trivial command; seconds until the prompt after its output is drawn."""
@@ -765,27 +738,9 @@ class PtyShell:
 
         self.output = b""
         t0 = time.perf_counter()
-        os.write(self.fd, b"echo VS''%dK\n" % self.count)
-        self._read_until(done, 10.0)
+        self.write(b"echo VS''%dK\n" % self.count)
+        self._wait(done, 10.0)
         return time.perf_counter() - t0
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self.fd, b"exit\n")
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                select.select([self.fd], [], [], 0.05)
-                os.read(self.fd, 65536)
-            done, _ = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                break
-        else:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
 
 
 def shell_argv(

@@ -9,11 +9,8 @@ the terminal); then unhook, so that no later prompt runs any venvshim code.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import select
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -23,6 +20,7 @@ import pytest
 
 from tests.conftest import REPO, require
 from tests.e2e.conftest import wait_until
+from tests.support import ptyshell
 from venvshim import autogc
 from venvshim.state import StateRoot
 
@@ -32,71 +30,23 @@ ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07|[=>])")
 ANSI_B = re.compile(ANSI.pattern.encode())
 
 
-class PtyShell:
-    """An interactive shell on a pseudo-terminal; `run` types a command and returns its output."""
-
-    def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> None:
-        import pty  # POSIX only: imported here so the module still collects on Windows
-
-        self.argv = list(argv)
-        pid, fd = pty.fork()
-        if pid == 0:  # pragma: no cover - child
-            try:
-                os.chdir(cwd)
-                os.execve(self.argv[0], self.argv, env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        self.output = b""
-        self.count = 0
-
-    def _read_until(self, needle: bytes, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in ANSI_B.sub(b"", self.output.replace(b"\r", b"")):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{self.argv[0]}: no {needle!r}; output: {self.output!r}")
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                raise AssertionError(f"{self.argv[0]} exited; output: {self.output!r}")
-            self.output += data
+class PtyShell(ptyshell.PtyShell):
+    """`run` types a command and returns its output."""
 
     def run(self, command: str, timeout: float = 60.0) -> str:
         """Output of `command` (typed at the prompt), up to a marker echoed after it."""
         self.count += 1
         token = f"VSDONE{self.count}X"
         start = len(self.output)
-        os.write(self.fd, f"{command}; echo {token[:3]}''{token[3:]}\n".encode())
-        self._read_until(f"\n{token}\n".encode(), timeout)
+        self.write(f"{command}; echo {token[:3]}''{token[3:]}\n".encode())
+        needle = f"\n{token}\n".encode()
+        self.read_until(lambda out: needle in ANSI_B.sub(b"", out.replace(b"\r", b"")), timeout)
         chunk = self.output[start:].decode(errors="replace").replace("\r", "")
         chunk = ANSI.sub("", chunk)
         lines = chunk[: chunk.index(f"\n{token}")].split("\n")
         typed = f"{token[:3]}''{token[3:]}"  # the echoed command line: drop it and what precedes
         echoed = [i for i, line in enumerate(lines) if typed in line]
         return "\n".join(lines[echoed[-1] + 1 :] if echoed else lines)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self.fd, b"exit\n")
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if select.select([self.fd], [], [], 0.05)[0]:
-                    os.read(self.fd, 65536)
-            if os.waitpid(self.pid, os.WNOHANG)[0]:
-                break
-        else:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
 
 
 @contextlib.contextmanager
