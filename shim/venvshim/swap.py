@@ -130,10 +130,10 @@ def _plan(
     pwd: str | None,
     early: StderrReader | None,
 ) -> Plan:
-    if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+    located = _locate(real_uv, inv, cwd=cwd, env=env, state=state)
+    if located is None:
         return Plan(decide.KEEP, env_path=None)
-    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
-    cached = decide.lookup(state.cache, key)
+    key, cached, env_path = located
     if cached is not None:
         if pwd is not None:
             fastpath.record_keep(
@@ -145,7 +145,6 @@ def _plan(
             cache_key=key,
             verdict=decide.Verdict(decide.KEEP, cached.env_path, "cached"),
         )
-    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
     if env_path is None:
         return Plan(decide.KEEP, env_path=None)
     verdict = _decide(real_uv, inv, env_path=env_path, cwd=cwd, env=env, early=early)
@@ -164,6 +163,20 @@ def _plan(
                 state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=watched
             )
     return Plan(decide.KEEP, env_path=env_path, current=current, verdict=verdict, cache_key=key)
+
+
+def _locate(
+    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], state: StateRoot
+) -> tuple[str, decide.Cached | None, Path | None] | None:
+    """None if this command cannot replace an env; else its cache key, a still-valid cached
+    "keep" (or None), and the env it targets (None: no project)."""
+    if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+        return None
+    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
+    cached = decide.lookup(state.cache, key)
+    if cached is not None:
+        return key, cached, cached.env_path
+    return key, None, project.target_env_dir(inv, cwd=cwd, env=env)
 
 
 def _stop(early: StderrReader | None) -> None:
@@ -187,15 +200,13 @@ def intercept(
 ) -> NoReturn:
     state = StateRoot.from_env(env)
     hold_lock = inv.command != "run"  # a `uv run` child may live for hours: never hold for it
-    if not may_replace_env(inv, env) or _is_inline_script(inv, cwd):
+    located = _locate(real_uv, inv, cwd=cwd, env=env, state=state)
+    env_path = located[2] if located else None
+    if env_path is None:
+        # Cannot replace an env (a PEP 723 script, ...), or no project: uv reports it, or
+        # runs without one.
         _stop(early)
         impl.exec_uv(real_uv, args)
-    key = decide.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
-    cached = decide.lookup(state.cache, key)
-    env_path = cached.env_path if cached else project.target_env_dir(inv, cwd=cwd, env=env)
-    if env_path is None:
-        _stop(early)
-        impl.exec_uv(real_uv, args)  # no project: uv reports it, or runs without one
     lock_path = _lock_path(state, env_path)
     fd = impl.lock_fd(lock_path, blocking=False)
     if fd is None:
@@ -318,7 +329,7 @@ def _cannot_rename(env_dir: Path, exc: OSError) -> VenvshimError:
 
     found = holders.holders_of(holders.scan(), str(env_dir))
     lines = [f"  {h.describe()}" for h in found[:10]]
-    if exc.errno == errno.EXDEV or (env_dir.is_mount() if hasattr(env_dir, "is_mount") else False):
+    if exc.errno in (errno.EXDEV, errno.EBUSY) or os.path.ismount(env_dir):
         why = "it is a mount point"
     elif found:
         why = "these processes hold files or a working directory in it:\n" + "\n".join(lines)
