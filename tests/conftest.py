@@ -11,14 +11,14 @@ In CI (`CI` set) nothing end-to-end may be skipped: a missing uv or interpreter 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+
+from tests.support import tools
 
 REPO = Path(__file__).resolve().parent.parent
 WANTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
@@ -33,39 +33,9 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _find_real_uv() -> Path | None:
-    explicit = os.environ.get("VENVSHIM_TEST_UV")
-    if explicit:
-        return Path(explicit)
-    candidates = [Path(sys.executable).parent / "uv"]
-    found = shutil.which("uv")
-    if found:
-        candidates.append(Path(found))
-    for cand in candidates:
-        if cand.is_file() and os.access(cand, os.X_OK):
-            # Never pick up a venvshim shim as "the real uv".
-            with cand.open("rb") as fh:
-                if b"venvshim-shim" in fh.read(512):
-                    continue
-            return cand.resolve()
-    return None
-
-
-def _find_pythons() -> dict[str, Path]:
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found: dict[str, Path] = {}
-    if root.is_dir():
-        for version_dir in sorted(root.iterdir()):
-            minor = ".".join(version_dir.name.split(".")[:2])
-            exe = version_dir / "bin" / f"python{minor}"
-            if minor in WANTED_PYTHONS and exe.is_file() and minor not in found:
-                found[minor] = exe
-    return found
-
-
 @pytest.fixture(scope="session")
 def real_uv() -> Path:
-    uv = _find_real_uv()
+    uv = tools.find_real_uv()
     require(uv is not None, "the real uv binary (pip install uv, or set VENVSHIM_TEST_UV)")
     assert uv is not None
     return uv
@@ -73,7 +43,7 @@ def real_uv() -> Path:
 
 @pytest.fixture(scope="session")
 def pythons() -> dict[str, Path]:
-    found = _find_pythons()
+    found = tools.find_pythons(WANTED_PYTHONS)
     missing = [v for v in WANTED_PYTHONS if v not in found]
     require(not missing, f"CPython {', '.join(missing)} under $(pyenv root)/versions")
     return found

@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script: tests.support is imported from the checkout
 
-from tests.support import ptyshell  # noqa: E402
+from tests.support import ptyshell, tools  # noqa: E402
 
 WANTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 SWITCH_FROM, SWITCH_TO = "3.12", "3.13"
@@ -227,42 +227,17 @@ def spread(values: Sequence[float]) -> str:
 
 
 def find_real_uv() -> Path:
-    explicit = os.environ.get("VENVSHIM_TEST_UV")
-    candidates = [Path(explicit)] if explicit else []
-    candidates.append(Path(sys.executable).parent / "uv")
-    found = shutil.which("uv")
-    if found:
-        candidates.append(Path(found))
-    for cand in candidates:
-        if cand.is_file() and os.access(cand, os.X_OK):
-            with cand.open("rb") as fh:
-                if b"venvshim-shim" in fh.read(512):
-                    continue  # never take a venvshim shim for the real uv
-            return cand.resolve()
-    raise BenchError("the real uv binary not found (pip install uv, or set VENVSHIM_TEST_UV)")
-
-
-def pyenv_root() -> Path:
-    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    uv = tools.find_real_uv()
+    if uv is None:
+        raise BenchError("the real uv binary not found (pip install uv, or set VENVSHIM_TEST_UV)")
+    return uv
 
 
 def find_pythons() -> dict[str, Path]:
-    root = pyenv_root() / "versions"
-    found: dict[str, Path] = {}
-    if root.is_dir():
-        for version_dir in sorted(root.iterdir()):
-            minor = ".".join(version_dir.name.split(".")[:2])
-            exe = version_dir / "bin" / f"python{minor}"
-            if minor in WANTED_PYTHONS and exe.is_file() and minor not in found:
-                found[minor] = exe
-    for minor in WANTED_PYTHONS:  # fall back to the system PATH, never to pyenv's shims
-        if minor not in found:
-            exe_name = shutil.which(f"python{minor}")
-            if exe_name and "/shims/" not in exe_name:
-                found[minor] = Path(exe_name)
+    found = tools.find_pythons(WANTED_PYTHONS)
     missing = [m for m in (SWITCH_FROM, SWITCH_TO) if m not in found]
     if missing:
-        raise BenchError(f"CPython {', '.join(missing)} not found under {root}")
+        raise BenchError(f"CPython {', '.join(missing)} not found under {tools.pyenv_root()}")
     return found
 
 
@@ -940,7 +915,7 @@ def row_memory(sb: Sandbox, sizes: Sizes) -> Row:
 
 
 def row_pyenv(sb: Sandbox, sizes: Sizes) -> Row | None:
-    root = pyenv_root()
+    root = tools.pyenv_root()
     shim = root / "shims" / "python3"
     pyenv = root / "libexec" / "pyenv"
     if not shim.is_file() or not pyenv.is_file():
