@@ -190,9 +190,7 @@ def collect(
     return outcomes
 
 
-def wait_and_collect(
-    state: StateRoot, *, only: str | None, timeout: float, one_pass: Callable[[], list[Outcome]]
-) -> list[Outcome]:
+def wait_and_collect(*, timeout: float, one_pass: Callable[[], list[Outcome]]) -> list[Outcome]:
     """Background mode: retry as holders exit, until the tombstone(s) are gone or time is up."""
     import psutil
 
@@ -252,12 +250,11 @@ def gc(*, state: StateRoot, dry_run: bool, only: str | None, wait: float | None)
     """
     state.home.mkdir(parents=True, exist_ok=True)
 
-    def one_pass() -> list[Outcome]:
-        with _GcLock(state, timeout=60) as locked:
+    def one_pass(lock_timeout: float = 60) -> list[Outcome]:
+        with _GcLock(state, timeout=lock_timeout) as locked:
+            # Not locked: another gc is at work right now, and will do what we would.
             return collect(state, dry_run=dry_run, only=only) if locked else []
 
     if wait is None:
-        with _GcLock(state, timeout=5 if dry_run else 0) as locked:
-            # Not locked: another gc is at work right now, and will do what we would.
-            return collect(state, dry_run=dry_run, only=only) if locked else []
-    return wait_and_collect(state, only=only, timeout=wait, one_pass=one_pass)
+        return one_pass(5 if dry_run else 0)
+    return wait_and_collect(timeout=wait, one_pass=one_pass)
