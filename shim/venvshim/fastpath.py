@@ -24,7 +24,7 @@ import shlex
 import time
 from pathlib import Path
 
-from .decide import RACY_SECONDS, sha256_hex
+from .decide import DECISION_ENV, RACY_SECONDS, sha256_hex
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -38,8 +38,7 @@ MAX_ENTRIES = 8
 # Variables that can change uv's env decision. The Python cache keys on every UV_* variable;
 # the sh check covers this list (set or unset), which is every such variable uv 0.13 reads.
 FAST_ENV = (
-    "PATH", "HOME", "VIRTUAL_ENV", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA",
-    "PYENV_VERSION", "CONDA_PREFIX",
+    *DECISION_ENV,
     "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "UV_PROJECT", "UV_NO_PROJECT", "UV_WORKING_DIR",
     "UV_WORKING_DIRECTORY", "UV_ISOLATED", "UV_NO_SYNC", "UV_FROZEN", "UV_PYTHON_PREFERENCE",
     "UV_MANAGED_PYTHON", "UV_NO_MANAGED_PYTHON", "UV_PYTHON_DOWNLOADS", "UV_PYTHON_INSTALL_DIR",
