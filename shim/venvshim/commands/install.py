@@ -25,11 +25,10 @@ BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.entry import main; ma
 def import_roots() -> list[str]:
     """Directories holding venvshim and its dependencies, for a `python -I -S` shim."""
     import filelock
-    import platformdirs
     import psutil
     import shellingham
 
-    mods = [sys.modules["venvshim"], psutil, filelock, shellingham, platformdirs]
+    mods = [sys.modules["venvshim"], psutil, filelock, shellingham]
     if sys.version_info < (3, 11):
         import tomli
 
