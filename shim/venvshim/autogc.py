@@ -83,7 +83,7 @@ def runs(state: StateRoot) -> list[str]:
 def run(*, state: StateRoot, env: Mapping[str, str], trigger: str) -> int:
     if not claim(state, every=interval(env)):
         return 0
-    from .commands.gc import gc
+    from .tombstones.gc import gc
 
     try:
         outcomes = gc(state=state, dry_run=False, only=None, wait=None)

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     state = StateRoot.from_env(os.environ)
     if args.command == "gc":
-        from .commands.gc import gc
+        from .tombstones.gc import gc
 
         outcomes = gc(state=state, dry_run=args.dry_run, only=args.id, wait=args.wait)
         if args.json:

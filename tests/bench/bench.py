@@ -632,7 +632,7 @@ def row_gc(sb: Sandbox, sizes: Sizes, template: Path) -> Row:
 def make_tombstones(sb: Sandbox, home: Path, count: int, template: Path, tag: str) -> None:
     """`count` registered tombstones of small environments, through venvshim's own code."""
     sys.path.insert(0, str(REPO / "shim"))
-    from venvshim import envstate, swap
+    from venvshim.intercept import envstate, swap
     from venvshim.state import StateRoot
 
     state = StateRoot(home)

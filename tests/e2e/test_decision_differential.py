@@ -43,7 +43,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_project, require, run, venv_version
-from venvshim import decide, swap, uvargs
+from venvshim.intercept import decide, swap, uvargs
 from venvshim.state import StateRoot
 
 pytestmark = pytest.mark.e2e

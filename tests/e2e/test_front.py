@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run
-from venvshim import uvargs
+from venvshim.intercept import uvargs
 
 
 def test_two_unstamped_shim_copies_do_not_recurse(
@@ -57,4 +57,4 @@ def test_value_option_table_matches_real_uv(real_uv: Path, env: dict[str, str], 
     take the value for a positional: `uv run --new-opt x python` would look like `run x`)."""
     known = uvargs.VALUE[cmd] | uvargs.GLOBAL_VALUE
     missing = _help_value_options(real_uv, env, cmd) - known
-    assert not missing, f"uv {cmd}: value options unknown to venvshim.uvargs: {sorted(missing)}"
+    assert not missing, f"uv {cmd}: value options unknown to uvargs: {sorted(missing)}"

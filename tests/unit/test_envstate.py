@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from venvshim.envstate import FOREIGN, MISSING, REMNANT, VENV, classify
+from venvshim.intercept.envstate import FOREIGN, MISSING, REMNANT, VENV, classify
 
 
 def _venv(path: Path, *, python: bool = True, cfg: bool = True) -> Path:

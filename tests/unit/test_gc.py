@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from venvshim.commands import gc as gc_mod
-from venvshim.holders import Proc
 from venvshim.state import ACTIVE, MARKER, PENDING, StateRoot
+from venvshim.tombstones import gc as gc_mod
+from venvshim.tombstones.holders import Proc
 
 
 def _tombstone(state: StateRoot, parent: Path, *, state_name: str = ACTIVE):  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from venvshim.holders import Proc, holders_of, scan, tree_bytes
+from venvshim.tombstones.holders import Proc, holders_of, scan, tree_bytes
 
 TOMB = "/p/.venv.venvshim-tomb-1"
 ORIG = "/p/.venv"

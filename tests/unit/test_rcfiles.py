@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from venvshim import rcfiles
 from venvshim.errors import VenvshimError
-from venvshim.rcfiles import Edit, Target
+from venvshim.integration import rcfiles
+from venvshim.integration.rcfiles import Edit, Target
 
 WEIRD = '/h/it\'s a "höme" $dir `x` \\ y'
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from venvshim.errors import VenvshimError
-from venvshim.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
+from venvshim.intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
 
 
 def _exe(path: Path, content: bytes = b"\x7fELF real uv") -> Path:

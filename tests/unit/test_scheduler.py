@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from venvshim import scheduler
 from venvshim.errors import VenvshimError
+from venvshim.integration import scheduler
 
 CMD = ["/h/my tools/python", "-I", "-m", "venvshim.autogc", "--from", "x", "--home", "/s/100%"]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from venvshim.uvargs import may_replace_env, parse, run_script_path
+from venvshim.intercept.uvargs import may_replace_env, parse, run_script_path
 
 
 @pytest.mark.parametrize(

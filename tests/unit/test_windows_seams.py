@@ -30,10 +30,10 @@ def win(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     fake.held_paths = held_paths
     monkeypatch.setitem(sys.modules, "msvcrt", fake)
     monkeypatch.setattr(sys, "platform", "win32")
-    sys.modules.pop("venvshim._windows", None)
-    module = importlib.import_module("venvshim._windows")
+    sys.modules.pop("venvshim.platform.windows", None)
+    module = importlib.import_module("venvshim.platform.windows")
     yield module, fake
-    sys.modules.pop("venvshim._windows", None)
+    sys.modules.pop("venvshim.platform.windows", None)
 
 
 def test_lock_detection(win, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from venvshim import winpath
+from venvshim.integration import winpath
 
 ENV = {
     "LOCALAPPDATA": r"C:\Users\Jö\AppData\Local",

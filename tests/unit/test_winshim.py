@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from venvshim import winshim
+from venvshim.integration import winshim
 
 
 def test_exe_layout_is_what_the_distlib_launcher_reads() -> None:
@@ -23,7 +23,7 @@ def test_exe_layout_is_what_the_distlib_launcher_reads() -> None:
     assert shebang == b'#!"' + python.encode() + b'"'  # quoted: the path has a space
     with zipfile.ZipFile(io.BytesIO(data)) as zf:  # the archive is found from the end
         main = zf.read("__main__.py").decode()
-    assert "venvshim-shim" in main and "from venvshim.winshim import main" in main
+    assert "venvshim-shim" in main and "from venvshim.integration.winshim import main" in main
     assert winshim.build_exe(python=python, launcher=launcher) == data  # reproducible
     assert winshim.build_exe(python=r"C:\py\python.exe", launcher=b"MZ").split(b"\n")[0] == (
         b"MZ#!C:\\py\\python.exe"
@@ -73,7 +73,7 @@ def test_main_finds_the_real_uv_and_hands_over(
         seen.append(argv)
         raise SystemExit(0)
 
-    monkeypatch.setattr("venvshim.entry.main", fake_entry)
+    monkeypatch.setattr("venvshim.intercept.entry.main", fake_entry)
     with pytest.raises(SystemExit):
         winshim.main()
     assert seen == [

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import integrate, rcfiles, scheduler
 from ..errors import VenvshimError
-from ..realuv import find_real_uv, is_shim
+from ..integration import integrate, rcfiles, scheduler
+from ..intercept.realuv import find_real_uv, is_shim
 from ..state import TOMB_INFIX, StateRoot
 
 MIN_UV = (0, 6, 0)  # `uv sync --dry-run` and its "Would replace project environment" line
@@ -173,7 +173,7 @@ def check_hooks(manifest: integrate.Manifest | None, *, platform: str) -> Check:
         if not hook.is_file():
             problems.append(f"hook file {hook} is missing")
     if platform == "win32" and manifest.user_path_entry:
-        from .. import winpath
+        from ..integration import winpath
 
         user_path = winpath.read_user_path()
         first = winpath.split(user_path)[:1]

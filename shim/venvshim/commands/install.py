@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import VenvshimError
-from ..fastpath import SEP
-from ..realuv import SHIM_DIR_MARKER, is_shim
+from ..intercept.fastpath import SEP
+from ..intercept.realuv import SHIM_DIR_MARKER, is_shim
 
-BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.entry import main; main()"
+BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.intercept.entry import main; main()"
 
 
 def import_roots() -> list[str]:
@@ -42,7 +42,9 @@ def import_roots() -> list[str]:
 
 
 def render_shim(*, python: str, roots: list[str]) -> str:
-    template = resources.files("venvshim").joinpath("data/uv.sh").read_text(encoding="utf-8")
+    template = (
+        resources.files("venvshim").joinpath("intercept/front/uv.sh").read_text(encoding="utf-8")
+    )
     boot = BOOT.format(path=roots)
     if sys.platform == "darwin":
         state_home = "$HOME/Library/Application Support/venvshim"
@@ -72,7 +74,7 @@ def install(
             "shells, or `--no-modify-path` and put DIR first on PATH yourself",
         )
     if hooks:
-        from .. import integrate
+        from ..integration import integrate
 
         integrate.check_shim_dir(shim_dir, os.environ)
     if sys.platform == "win32":
@@ -80,7 +82,7 @@ def install(
     else:
         _install_posix(shim_dir, dry_run=dry_run)
     if hooks:
-        from .. import integrate
+        from ..integration import integrate
         from ..state import StateRoot
 
         integrate.install_integration(
@@ -96,7 +98,7 @@ def install(
 
 
 def _install_windows(shim_dir: Path, *, dry_run: bool) -> None:
-    from ..winshim import install_exe
+    from ..integration.winshim import install_exe
 
     if dry_run:
         print(f"would write {shim_dir / 'uv.exe'}")

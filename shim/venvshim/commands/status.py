@@ -6,8 +6,8 @@ import datetime
 import os
 from pathlib import Path
 
-from .. import holders
 from ..state import StateRoot
+from ..tombstones import holders
 
 
 def status(*, state: StateRoot) -> list[dict[str, object]]:

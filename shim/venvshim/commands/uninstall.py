@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from .. import integrate
+from ..integration import integrate
 from ..state import StateRoot
 
 # What venvshim itself keeps in the state root; deleted once no tombstone is left to track.
@@ -28,7 +28,7 @@ def uninstall(
         state=state, env=env, shim_dir=shim_dir, dry_run=dry_run
     ):
         print(line)
-    from .gc import gc
+    from ..tombstones.gc import gc
 
     outcomes = []
     deadline = time.monotonic() + 20

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import VenvshimError
+from ..errors import VenvshimError
 
 BEGIN = "# >>> venvshim >>>"
 END = "# <<< venvshim <<<"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .errors import VenvshimError
+from ..errors import VenvshimError
 
 UNIT = "venvshim-gc"
 LAUNCHD_LABEL = "io.github.venvshim.gc"

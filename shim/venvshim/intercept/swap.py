@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import VenvshimError
+from ..platform import impl
+from ..state import ACTIVE, MARKER, Record, StateRoot
 from . import decide, envstate, fastpath, project
-from .errors import VenvshimError
-from .state import ACTIVE, MARKER, Record, StateRoot
-from .sysdeps import impl
 from .uvargs import (
     Invocation,
     env_flag,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import NoReturn
 
-    from ._posix import StderrReader
+    from ..platform.posix import StderrReader
 
 RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
@@ -325,7 +325,7 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
 
 
 def _cannot_rename(env_dir: Path, exc: OSError) -> VenvshimError:
-    from . import holders
+    from ..tombstones import holders
 
     found = holders.holders_of(holders.scan(), str(env_dir))
     lines = [f"  {h.describe()}" for h in found[:10]]
@@ -405,7 +405,7 @@ def _supervise(
 
 def start_background_gc(record: Record, *, env: Mapping[str, str]) -> None:
     """Detached `venvshim gc --wait` for this tombstone; never fails the user's command."""
-    from .launch import venvshim_command
+    from ..platform.launch import venvshim_command
 
     if env_flag(env, "VENVSHIM_NO_BACKGROUND_GC"):
         return

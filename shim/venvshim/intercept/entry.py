@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 
+from ..errors import VenvshimError
+from ..platform import impl
 from . import uvargs
-from .errors import VenvshimError
-from .sysdeps import impl
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _log_crash() -> Path | None:
     import traceback
 
-    from .state import StateRoot
+    from ..state import StateRoot
 
     try:
         logs = StateRoot.from_env(os.environ).logs

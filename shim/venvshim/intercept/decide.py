@@ -34,7 +34,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from ._posix import StderrReader
+    from ..platform.posix import StderrReader
 
 
 def sha256_hex(data: bytes) -> str:
@@ -197,7 +197,7 @@ def lookup(cache_dir: Path, key: str) -> Cached | None:
 
 def store(cache_dir: Path, key: str, env_path: Path, watched: Sequence[Path]) -> bool:
     """Remember a "keep" verdict; refuses (False) when a watched file is too fresh to trust."""
-    from .state import write_atomic
+    from ..state import write_atomic
 
     now = time.time()
     stats = []

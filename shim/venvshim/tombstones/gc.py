@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import holders
+from ..platform import impl
 from ..state import MARKER, PENDING, Record, StateRoot
-from ..sysdeps import impl
+from . import holders
 
 IN_FLIGHT_SECONDS = 600  # a PENDING record of a live shim younger than this is mid-swap
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import VenvshimError
+from ..errors import VenvshimError
 
 SHIM_MARKER = b"venvshim-shim"  # in the first bytes of every shim we write
 SHIM_DIR_MARKER = ".venvshim-shim-dir"  # a file in every directory that holds our shim

@@ -22,7 +22,7 @@ from typing import NoReturn
 MAIN_PY = """\
 # venvshim-shim: uv.exe written by `venvshim install`; run `venvshim install` again to update it.
 import sys
-from venvshim.winshim import main
+from venvshim.integration.winshim import main
 sys.exit(main())
 """
 
@@ -47,7 +47,7 @@ def distlib_launcher(name: str) -> bytes:
     try:
         return resources.files("distlib").joinpath(name).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as exc:
-        from .errors import VenvshimError
+        from ..errors import VenvshimError
 
         raise VenvshimError(
             f"distlib's launcher {name} is missing",
@@ -85,9 +85,9 @@ def install_exe(shim_dir: Path, *, python: str) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """uv.exe's entry point: find the real uv (never this exe), then hand over to venvshim."""
-    from .entry import main as entry_main
-    from .errors import VenvshimError
-    from .realuv import find_real_uv
+    from ..errors import VenvshimError
+    from ..intercept.entry import main as entry_main
+    from ..intercept.realuv import find_real_uv
 
     args = list(sys.argv[1:] if argv is None else argv)
     me = Path(sys.argv[0])

@@ -153,7 +153,7 @@ def record_keep(
             stamp.touch()
             os.utime(stamp, ns=(mtime, mtime))
     entries.append(entry)
-    from .state import write_atomic
+    from ..state import write_atomic
 
     write_atomic(index_file, json.dumps(entries))
     body = "".join(_entry_sh(e, stamps) for e in entries)

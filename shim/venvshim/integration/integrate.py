@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import VenvshimError
+from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
+from ..state import StateRoot, write_atomic
 from . import rcfiles, scheduler, winpath
-from .errors import VenvshimError
-from .realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
-from .state import StateRoot, write_atomic
 
 MANIFEST = "install.json"
 SHIM_NAMES = ("uv", "uv.exe")
@@ -55,8 +55,8 @@ def hooks_dir(env: Mapping[str, str]) -> Path:
 
 def shipped_hooks() -> Path:
     """The hook files: inside the package when installed, beside it in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "hooks", here.parent.parent / "hooks"):
+    package = Path(__file__).resolve().parent.parent  # venvshim/
+    for candidate in (package / "hooks", package.parent.parent / "hooks"):
         if (candidate / "venvshim.bash").is_file():
             return candidate
     raise VenvshimError(
