@@ -59,7 +59,7 @@ def toolbin(
         (bin_dir / f"python{minor}").symlink_to(exe)
     (bin_dir / "uv").symlink_to(real_uv)
     # Old links, like a real install: verdicts involving a file changed in the last 2 s are
-    # never cached (decide.RACY_SECONDS), which would make cache tests depend on timing.
+    # never cached (verdicts.RACY_SECONDS), which would make cache tests depend on timing.
     an_hour_ago = time.time() - 3600
     for link in bin_dir.iterdir():
         os.utime(link, (an_hour_ago, an_hour_ago), follow_symlinks=False)

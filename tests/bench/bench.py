@@ -36,7 +36,7 @@ SWITCH_FROM, SWITCH_TO = "3.12", "3.13"
 FAKE_FILES = 20_000
 PROMPT_PAIRS = 8  # row 6: fresh shell pairs the prompts are spread over
 FAKE_DIRS = 100  # FAKE_FILES spread over this many sub-packages, like a real large package
-RACY_WAIT = 2.5  # venvshim caches no verdict on files younger than 2 s (decide.RACY_SECONDS)
+RACY_WAIT = 2.5  # venvshim caches no verdict on files younger than 2 s (verdicts.RACY_SECONDS)
 GC_WAIT_TIMEOUT = 120.0
 PROMPT = b"<VSPROMPT>"
 

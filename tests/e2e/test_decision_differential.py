@@ -1,4 +1,4 @@
-"""Differential test: does the shim's decision (`swap.plan`) match what the real uv then does?
+"""Differential test: does the shim's decision (`decision.plan`) match what the real uv then does?
 
 Every scenario is generated from a fixed seed (override with VENVSHIM_DIFF_SEED, and the number
 of scenarios with VENVSHIM_DIFF_COUNT); its id (`s042-...`) selects it with `-k s042`. A scenario:
@@ -43,7 +43,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_project, require, run, venv_version
-from venvshim.intercept import decide, swap, uvargs
+from venvshim.intercept import decision, uvargs, verdicts
 from venvshim.state import StateRoot
 
 pytestmark = pytest.mark.e2e
@@ -391,8 +391,10 @@ def uv_warmed(
     return real_uv
 
 
-def _is_cached(state: StateRoot, chosen: swap.Plan) -> bool:
-    return chosen.cache_key is not None and decide.lookup(state.cache, chosen.cache_key) is not None
+def _is_cached(state: StateRoot, chosen: decision.Plan) -> bool:
+    return (
+        chosen.cache_key is not None and verdicts.lookup(state.cache, chosen.cache_key) is not None
+    )
 
 
 def _failure(sc: Scenario, w: World, rec: Mapping[str, object], why: str) -> str:
@@ -490,13 +492,13 @@ def test_plan_matches_uv(
     # --- 2. warm-up on the built state
     backdate(tmp_path, BUILT_AGE)
     inv = uvargs.parse(argv)
-    warm = swap.plan(str(real_uv), inv, cwd=cwd, env=final_env, state=state)
+    warm = decision.plan(str(real_uv), inv, cwd=cwd, env=final_env, state=state)
     warm_cached = _is_cached(state, warm)
-    if not warm_cached and warm.action == decide.KEEP and warm.verdict is not None:
+    if not warm_cached and warm.action == decision.KEEP and warm.reason != "cached":
         # uv's dry-run creates `.lock` in an env made by `uv venv`, which makes the env dir too
         # fresh to cache; the next decision caches, as a second command would.
         backdate(tmp_path, BUILT_AGE, only_fresh=True)
-        warm = swap.plan(str(real_uv), inv, cwd=cwd, env=final_env, state=state)
+        warm = decision.plan(str(real_uv), inv, cwd=cwd, env=final_env, state=state)
         warm_cached = _is_cached(state, warm)
     w.log.append(f"warm-up plan: {warm!r} (cached: {warm_cached})")
 
@@ -508,7 +510,7 @@ def test_plan_matches_uv(
         w.log.append(f"backdated {len(changed)} changed paths by {MUTATED_AGE:.0f}s")
 
     # --- 4. the decision, then the real uv
-    chosen = swap.plan(str(real_uv), uvargs.parse(argv), cwd=cwd, env=final_env, state=state)
+    chosen = decision.plan(str(real_uv), uvargs.parse(argv), cwd=cwd, env=final_env, state=state)
     w.log.append(f"plan: {chosen!r}")
     existed = sc.state in EXISTING_STATES
     assert not existed or (env_real / SENTINEL).is_file()
@@ -521,15 +523,15 @@ def test_plan_matches_uv(
         chosen.current.real_dir
     ) == os.path.realpath(env_real)
     said_removed = "Removed virtual environment" in proc.stderr
-    if sc.state == "foreign" and (chosen.action == decide.REPLACE or not user_files_intact):
+    if sc.state == "foreign" and (chosen.action == decision.REPLACE or not user_files_intact):
         outcome = "FOREIGN-REPLACED"
     elif said_removed and not replaced:
         outcome = "BAD-OBSERVATION"  # uv says it removed an env, but the sentinel survived
-    elif replaced and chosen.action != decide.REPLACE:
+    elif replaced and chosen.action != decision.REPLACE:
         outcome = "MISS"
     elif replaced and not target_ok:
         outcome = "MISS-wrong-dir"
-    elif chosen.action == decide.REPLACE and not replaced:
+    elif chosen.action == decision.REPLACE and not replaced:
         outcome = "FALSE-POSITIVE" if proc.returncode == 0 else "replace/uv-failed"
     else:
         outcome = f"ok-{chosen.action}"
@@ -539,9 +541,9 @@ def test_plan_matches_uv(
         "cwd": _rel(cwd, tmp_path),
         "extra env": extra_env,
         "env (built)": _rel(env_loc, tmp_path),
-        "warm": f"{warm.action}/{warm.verdict.detail if warm.verdict else '-'}",
+        "warm": f"{warm.action}/{warm.reason}",
         "warm cached": warm_cached,
-        "plan": f"{chosen.action}/{chosen.verdict.detail if chosen.verdict else '-'}",
+        "plan": f"{chosen.action}/{chosen.reason}",
         "plan target": chosen.current.real_dir if chosen.current else chosen.env_path,
         "uv exit": proc.returncode,
         "uv replaced": replaced,
@@ -644,18 +646,17 @@ def test_cached_keep_is_dropped_when_the_request_changes(
     assert made.returncode == 0, made.stderr
     backdate(tmp_path, BUILT_AGE)
 
-    def decide_sync(e: Mapping[str, str]) -> swap.Plan:
-        return swap.plan(real_uv, uvargs.parse(["sync"]), cwd=project, env=e, state=state)
+    def decide_sync(e: Mapping[str, str]) -> decision.Plan:
+        return decision.plan(real_uv, uvargs.parse(["sync"]), cwd=project, env=e, state=state)
 
     first = decide_sync(env)
-    assert first.action == decide.KEEP and first.verdict is not None, first
-    assert first.verdict.detail == "use", first
+    assert first.action == decision.KEEP and first.reason == "use", first
     if not _is_cached(state, first):  # uv's dry-run created .venv/.lock: the dir was too fresh
         backdate(tmp_path, BUILT_AGE, only_fresh=True)
         first = decide_sync(env)
     assert _is_cached(state, first), first
     second = decide_sync(env)
-    assert second.verdict is not None and second.verdict.detail == "cached", second
+    assert second.reason == "cached", second
 
     final_env = dict(env)
     if change == "python-version-file":
@@ -669,8 +670,8 @@ def test_cached_keep_is_dropped_when_the_request_changes(
     backdate(tmp_path, MUTATED_AGE, only_fresh=True)
 
     after = decide_sync(final_env)
-    assert after.action == decide.REPLACE, after
-    assert after.verdict is not None and after.verdict.detail in ("replace", "remnant"), after
+    assert after.action == decision.REPLACE, after
+    assert after.reason in ("replace", "remnant"), after
     # and uv agrees
     proc = run([real_uv, "sync"], env=final_env, cwd=project, input=b"")
     assert proc.returncode == 0, proc.stderr

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from venvshim.intercept.uvargs import may_replace_env, parse, run_script_path
+from venvshim.intercept.decision import in_scope
+from venvshim.intercept.uvargs import parse, run_script_path
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,7 @@ def test_globals_after_subcommand_and_last_wins() -> None:
     [
         (["sync"], {}, True),
         (["sync", "--dry-run"], {}, False),
+        (["sync", "--check"], {}, False),
         (["sync", "--script", "x.py"], {}, False),
         (["sync", "--frozen"], {}, True),
         (["run", "python"], {}, True),
@@ -52,7 +54,9 @@ def test_globals_after_subcommand_and_last_wins() -> None:
         (["run", "python"], {"UV_NO_SYNC": "false"}, True),
         (["run", "--no-project", "python"], {}, False),
         (["run", "--isolated", "python"], {}, False),
-        (["run"], {}, False),
+        # `uv run -p 3.11` alone syncs the env for that Python too (and then starts a REPL).
+        (["run"], {}, True),
+        (["run", "-p", "3.11"], {}, True),
         (["run", "-m", "http.server"], {}, True),
         (["add", "x"], {}, True),
         (["add", "--frozen", "x"], {}, False),
@@ -63,7 +67,8 @@ def test_globals_after_subcommand_and_last_wins() -> None:
         (["version", "--bump", "patch"], {}, True),
         (["version", "--bump", "patch", "--dry-run"], {}, False),
         (["version", "--bump", "patch", "--frozen"], {}, False),
-        (["venv"], {}, False),
+        # Whether `uv venv` wipes an existing env without --clear depends on uv's release.
+        (["venv"], {}, True),
         (["venv", "--clear"], {}, True),
         (["venv", "-c"], {}, True),
         (["venv"], {"UV_VENV_CLEAR": "1"}, True),
@@ -75,8 +80,8 @@ def test_globals_after_subcommand_and_last_wins() -> None:
         ([], {}, False),
     ],
 )
-def test_may_replace_env(argv: list[str], env: dict[str, str], expected: bool) -> None:
-    assert may_replace_env(parse(argv), env) is expected
+def test_in_scope(argv: list[str], env: dict[str, str], expected: bool) -> None:
+    assert in_scope(parse(argv), env) is expected
 
 
 def test_run_script_path(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,8 @@ def win(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         if mode == fake.LK_UNLCK:
             locks.pop(fd, None)
             return
+        if mode == fake.LK_LOCK:  # gives up after ~10 s with EDEADLOCK: never to be used
+            raise AssertionError("msvcrt.LK_LOCK used")
         if path in held_paths:
             raise OSError(36, "Resource deadlock avoided")
         locks[fd] = path
@@ -43,8 +45,39 @@ def test_lock_detection(win, tmp_path: Path) -> None:  # type: ignore[no-untyped
     assert module.is_locked_by_other(str(lock)) is False
     fake.held_paths.add(str(lock))  # uv's LockFileEx in another process
     assert module.is_locked_by_other(str(lock)) is True
-    assert module.lock_fd(str(lock), blocking=False) is None
+    assert module.try_lock(str(lock)) is None
     assert module.is_locked_by_other(str(tmp_path / "absent")) is False
+
+
+def test_lock_waits_by_polling_and_gives_up_at_the_timeout(  # type: ignore[no-untyped-def]
+    win, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held lock is waited for (bounded), and taken as soon as it is free: never LK_LOCK."""
+    module, fake = win
+    import venvshim.platform as seam
+
+    monkeypatch.setattr(seam, "impl", module)
+    lock = tmp_path / "env.lock"
+    fake.held_paths.add(str(lock))
+    tries: list[float] = []
+    release_at = [3]
+    real_try = module.try_lock
+
+    def counting(path: str) -> int | None:
+        tries.append(1)
+        if len(tries) == release_at[0]:
+            fake.held_paths.discard(str(lock))  # the other process lets go
+        return real_try(path)
+
+    monkeypatch.setattr(module, "try_lock", counting)
+    assert seam.lock(str(lock), timeout=0) is None and len(tries) == 1
+    fd = seam.lock(str(lock), timeout=30, poll=0.001)
+    assert fd is not None and len(tries) == 3
+    module.unlock_fd(fd)
+    fake.held_paths.add(str(lock))
+    tries.clear()
+    release_at[0] = 0  # never
+    assert seam.lock(str(lock), timeout=0.05, poll=0.001) is None and len(tries) >= 2
 
 
 def test_exec_runs_child_and_exits_with_its_code(win, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

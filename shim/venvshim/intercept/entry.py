@@ -1,7 +1,8 @@
 """The Python half of the shim: decide, then hand over to the real uv.
 
-Kept light: only os, sys and the standard-library-only `uvargs` load before it is known that
-this command may replace an environment; the rest is imported on that path alone.
+Kept light: until it is known that this command may replace an environment, only os, sys and
+the standard-library-only `uvargs`, `decision` and `errors` are loaded; the platform seam, pathlib
+and the rest come after uv's dry-run has been started.
 """
 
 from __future__ import annotations
@@ -9,32 +10,15 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import VenvshimError
-from ..platform import impl
-from . import uvargs
+from . import decision, uvargs
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
     from typing import NoReturn
 
-
-def _log_crash() -> Path | None:
-    import traceback
-
-    from ..state import StateRoot
-
-    try:
-        logs = StateRoot.from_env(os.environ).logs
-        logs.mkdir(parents=True, exist_ok=True)
-        log = logs / "crash.log"
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- pid {os.getpid()} argv {sys.argv!r}\n{traceback.format_exc()}\n")
-        return log
-    except OSError:
-        return None
+BYPASS = "`VENVSHIM_DISABLE=1 uv …` runs uv without venvshim"
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -43,36 +27,26 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     real_uv, _shim, pwd, args = argv[0], argv[1], argv[2], argv[3:]
     env = os.environ
     inv = uvargs.parse(args)
-    if env.get("VENVSHIM_DISABLE") == "1" or not uvargs.may_replace_env(inv, env):
+    if env.get("VENVSHIM_DISABLE") == "1" or not decision.in_scope(inv, env):
+        from ..platform import impl
+
         impl.exec_uv(real_uv, args)
     cwd = os.getcwd()
     early = None
-    if uvargs.asks_uv(inv, env):
+    if decision.asks_uv(inv, env):
         # Start uv's dry-run now, so that it runs while Python imports the rest (~20 ms each,
-        # on two cores side by side); swap.intercept uses it or stops it.
-        project = uvargs.script_project(inv, cwd=cwd, env=env)
-        argv = [real_uv, *uvargs.dry_run_args(inv, script_project=project)]
-        early = impl.spawn_stderr_reader(argv, env=uvargs.dry_run_env(env))
+        # on two cores side by side); the decision uses it or stops it.
+        from ..platform import impl
+
+        dry_run = [real_uv, *decision.dry_run_argv(inv, cwd=cwd, env=env)]
+        early = impl.spawn_stderr_reader(dry_run, env=decision.dry_run_env(env))
     from pathlib import Path  # with everything below: after the dry-run has started
 
-    from . import swap
+    from ..errors import boundary
+    from ..platform import impl
+    from . import handover
 
-    try:
-        swap.intercept(real_uv, args, inv, cwd=Path(cwd), env=env, pwd=pwd, early=early)
-    except VenvshimError as exc:
-        exc.report()
-        impl.exit_like(1)
-    except KeyboardInterrupt:
-        impl.exit_like(130)
-    except Exception:
-        log = _log_crash()
-        if swap.swapped:
-            print(f"error: venvshim: internal error; details in {log}", file=sys.stderr)
-            impl.exit_like(3)
-        # Nothing was moved yet: run uv as if venvshim were not there.
-        print(
-            f"warning: venvshim: internal error, running uv directly; details in {log}",
-            file=sys.stderr,
-        )
-        impl.exec_uv(real_uv, args)
-    raise AssertionError("unreachable")  # intercept always execs or exits
+    def intercept() -> int:
+        handover.intercept(real_uv, args, inv, cwd=Path(cwd), env=env, pwd=pwd, early=early)
+
+    impl.exit_like(boundary(intercept, bypass=BYPASS))

@@ -13,7 +13,7 @@ Per working directory, `$VENVSHIM_HOME/fast$PWD/.venvshim-fast.sh` holds one ent
     both test builtins). An edit gives a newer mtime; a file renamed over it (`mv`, `cp -p`) an
     other one; a deleted one fails `-e`.
 Anything else falls through to Python, which decides properly and rewrites the entry.
-Entries are only written when every watched file is older than decide.RACY_SECONDS.
+Entries are only written when every watched file is older than verdicts.RACY_SECONDS.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import shlex
 import time
 from pathlib import Path
 
-from .decide import DECISION_ENV, RACY_SECONDS, sha256_hex
+from .decision import DECISION_ENV
+from .verdicts import RACY_SECONDS, sha256_hex
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False

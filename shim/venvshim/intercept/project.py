@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import uvargs
-from .uvargs import Invocation, env_flag, run_script_path
+from .uvargs import Invocation, env_flag
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -102,18 +102,12 @@ def _members(root: Path, table: dict[str, Any]) -> list[Path]:
 
 
 def start_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
-    """The directory uv discovers the project from (`--directory`, `--project`, a script's dir)."""
-    work = working_dir(inv, cwd=cwd, env=env)
-    project = inv.value("--project") or env.get("UV_PROJECT")
-    if project:
-        return work / project
-    script = run_script_path(inv, str(work))
-    if script is not None:
-        return Path(script).parent
-    return work
+    """The directory uv discovers the project from (uvargs.start_dir)."""
+    return Path(uvargs.start_dir(inv, cwd=str(cwd), env=env))
 
 
 def working_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
+    """Where uv works (uvargs.working_dir)."""
     return Path(uvargs.working_dir(inv, cwd=str(cwd), env=env))
 
 

@@ -1,4 +1,5 @@
-"""Parse uv's argv the way uv's clap grammar does, far enough to know what a command will touch.
+"""Parse uv's argv the way uv's clap grammar does, far enough to know what a command will touch,
+and where it works (the one owner of `--directory`/`--project`/UV_WORKING_DIR/UV_PROJECT).
 
 Imported on the shim's hot path: standard library only, no dataclasses (which pull in `inspect`).
 The option tables come from `uv <cmd> --help` of uv 0.13.9; tests/unit/test_uvargs.py checks them
@@ -82,17 +83,6 @@ SHORT_NAMES = {
 }  # fmt: skip
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
-
-# Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
-# `uv sync --dry-run` that decides (decide.py), and part of the decision's cache key.
-DECISION_VALUE_OPTIONS = (
-    "--python", "--directory", "--project", "--config-file", "--python-preference",
-    "--preview-features", "--preview-feature", "--cache-dir", "--python-fetch", "--package",
-)  # fmt: skip
-DECISION_FLAGS = (
-    "--no-config", "--managed-python", "--no-managed-python", "--preview", "--no-preview",
-    "--active", "--no-active", "--offline", "--no-python-downloads", "--all-packages",
-)  # fmt: skip
 
 
 def env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -200,36 +190,6 @@ def _parse_short_cluster(inv: Invocation, arg: str, args: list[str], i: int) -> 
     return i
 
 
-def may_replace_env(inv: Invocation, env: Mapping[str, str]) -> bool:
-    """Could this uv command delete and recreate an environment? False means: certainly not.
-
-    Mirrors the table "Which commands can replace it" in uv-internals.md.
-    """
-    cmd = inv.command
-    if cmd is None or cmd not in INTERCEPTED or inv.flag("--help", "--version"):
-        return False
-    no_sync_ = no_sync(inv, env)
-    frozen = inv.flag("--frozen") or env_flag(env, "UV_FROZEN")
-    dry_run = inv.flag("--dry-run")
-    if cmd in ("sync", "check"):
-        return not dry_run and not inv.flag("--script")
-    if cmd == "run":
-        # `--no-sync` still replaces an env uv cannot open (see no_sync_replaces in swap.py).
-        if inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
-            return False
-        if env_flag(env, "UV_NO_PROJECT") or env_flag(env, "UV_ISOLATED"):
-            return False
-        return bool(inv.run_command) or inv.flag("--module")
-    if cmd in ("add", "remove"):
-        return not (no_sync_ or frozen or dry_run or inv.flag("--script"))
-    if cmd == "version":
-        writes = inv.flag("--bump") or bool(inv.positionals)
-        return writes and not (no_sync_ or frozen or dry_run)
-    if cmd == "venv":
-        return inv.flag("--clear") or env_flag(env, "UV_VENV_CLEAR")
-    return False
-
-
 def no_sync(inv: Invocation, env: Mapping[str, str]) -> bool:
     return inv.flag("--no-sync") or env_flag(env, "UV_NO_SYNC")
 
@@ -258,29 +218,12 @@ def script_project(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str 
     return os.path.dirname(script) if script else None
 
 
-def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
-    """Is the decision for this command made by `uv sync --dry-run`? (`venv --clear` always
-    replaces; `run --no-sync` only replaces an env whose interpreter is gone: swap._decide.)"""
-    return inv.command != "venv" and not (inv.command == "run" and no_sync(inv, env))
-
-
-def dry_run_args(inv: Invocation, *, script_project: str | None) -> list[str]:
-    """`uv sync --dry-run` with the arguments that decide the env: it prints `Would replace
-    project environment at: ...` before resolving anything."""
-    args = ["sync", "--dry-run"]
-    for name in DECISION_VALUE_OPTIONS:
-        if inv.command == "venv" and name == "--package":
-            continue
-        value = inv.value(name)
-        if value is not None:
-            args += [f"{name}={value}"]
-    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
-    if script_project is not None and inv.value("--project") is None:
-        args.append(f"--project={script_project}")
-    return args
-
-
-def dry_run_env(env: Mapping[str, str]) -> dict[str, str]:
-    child = {**env, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
-    child.pop("UV_FROZEN", None)  # never changes the env decision, but can fail a dry-run
-    return child
+def start_dir(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str:
+    """The directory uv discovers the project from: `--project`/UV_PROJECT (relative to where
+    uv works), else a `uv run path/x.py` script's directory, else where uv works."""
+    work = working_dir(inv, cwd=cwd, env=env)
+    project = inv.value("--project") or env.get("UV_PROJECT")
+    if project:
+        return os.path.join(work, project)
+    script = run_script_path(inv, work)
+    return os.path.dirname(script) if script is not None else work

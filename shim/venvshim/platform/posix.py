@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import sys
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
@@ -15,22 +14,16 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
-# What uv's own child supervisor forwards (crates/uv/src/child.rs).
-FORWARDED = (
-    signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-    signal.SIGALRM,
-)  # fmt: skip
+# What uv's own child supervisor forwards (crates/uv/src/child.rs), by name: `signal` is imported
+# only where it is used, off the exec path (it doubles this module's import time).
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
 # Sent by the terminal driver to the whole foreground process group: the child already has it.
-FROM_TERMINAL = (signal.SIGINT, signal.SIGQUIT)
+FROM_TERMINAL = ("SIGINT", "SIGQUIT")
 
 
-def exec_uv(real_uv: str, argv: Sequence[str], *, keep_fds: Sequence[int] = ()) -> NoReturn:
+def exec_uv(real_uv: str, argv: Sequence[str]) -> NoReturn:
     """Become the real uv: same pid, same terminal, same signals, nothing left to supervise.
-
-    `keep_fds` stay open across exec: a held flock then lives exactly as long as uv does.
-    """
-    for fd in keep_fds:
-        os.set_inheritable(fd, True)
+    Nothing of venvshim's is inherited: its descriptors are close-on-exec."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(real_uv, [real_uv, *argv])
@@ -45,21 +38,23 @@ def run_supervised(
     whole foreground process group, child included, so they are not forwarded a second time;
     sent to the shim alone (`kill -INT`), or without a terminal, they are.
     """
+    import signal
     import subprocess  # not on the exec path: it costs ~15 ms to import
 
     child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
     interactive = os.isatty(0)
+    from_terminal = {getattr(signal, name) for name in FROM_TERMINAL}
 
     def forward(signum: int, _frame: object) -> None:
         try:
-            if signum in FROM_TERMINAL and interactive and os.getpgid(child.pid) == os.getpgid(0):
+            if signum in from_terminal and interactive and os.getpgid(child.pid) == os.getpgid(0):
                 return
             child.send_signal(signum)
         except OSError:
             pass
 
-    for sig in FORWARDED:
-        signal.signal(sig, forward)
+    for name in FORWARDED:
+        signal.signal(getattr(signal, name), forward)
     return child
 
 
@@ -68,6 +63,8 @@ def exit_like(returncode: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     if returncode < 0:
+        import signal
+
         sig = -returncode
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
@@ -75,11 +72,12 @@ def exit_like(returncode: int) -> NoReturn:
     os._exit(returncode)
 
 
-def lock_fd(path: str, *, blocking: bool) -> int | None:
-    """An exclusive flock on `path` (created if needed); None if busy and not blocking."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def try_lock(path: str) -> int | None:
+    """An exclusive flock on `path` (created if needed, never inherited by children), or None
+    if another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -145,6 +143,8 @@ class StderrReader:
         self.stream = os.fdopen(fd, "rb")
 
     def stop(self) -> None:
+        import signal
+
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -35,9 +35,7 @@ def run_supervised(
     return subprocess.Popen(list(argv), env=None if env is None else dict(env))
 
 
-def exec_uv(real_uv: str, argv: Sequence[str], *, keep_fds: Sequence[int] = ()) -> NoReturn:
-    # keep_fds: Windows locks die with our handle, so the shim stays alive for uv's lifetime and
-    # keeps them; there is no fd inheritance to arrange.
+def exec_uv(real_uv: str, argv: Sequence[str]) -> NoReturn:
     child = run_supervised([real_uv, *argv])
     exit_like(child.wait())
 
@@ -48,14 +46,15 @@ def exit_like(returncode: int) -> NoReturn:
     os._exit(returncode & 0xFFFFFFFF)
 
 
-def lock_fd(path: str, *, blocking: bool) -> int | None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def try_lock(path: str) -> int | None:
+    """A lock on the first byte of `path` (created if needed), or None if another process holds
+    it. Never `LK_LOCK`: it gives up after ~10 s with EDEADLOCK; platform.lock polls instead,
+    as pre-commit's file_lock.py does."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inheritable (PEP 446)
     try:
-        msvcrt.locking(fd, msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
     except OSError:
         os.close(fd)
-        if blocking:
-            raise
         return None
     return fd
 
@@ -101,5 +100,5 @@ def pid_alive(pid: int) -> bool:
 
 
 def spawn_stderr_reader(argv: Sequence[str], *, env: Mapping[str, str]) -> None:
-    """No early dry-run on Windows: the shim asks uv after its imports (decide.ask_uv)."""
+    """No early dry-run on Windows: the shim asks uv after its imports (askuv.dry_run)."""
     return None

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..platform import impl
+from ..platform import impl, lock
 from ..state import MARKER, PENDING, Record, StateRoot
 from . import holders
 
@@ -229,12 +229,8 @@ class _GcLock:
         self.fd: int | None = None
 
     def __enter__(self) -> bool:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            self.fd = impl.lock_fd(self.path, blocking=False)
-            if self.fd is not None or time.monotonic() >= deadline:
-                return self.fd is not None
-            time.sleep(0.05)
+        self.fd = lock(self.path, timeout=self.timeout)
+        return self.fd is not None
 
     def __exit__(self, *_exc: object) -> None:
         if self.fd is not None:

@@ -1,0 +1,149 @@
+"""Ask the real uv what it would do with the environment, and read its answer strictly.
+
+`uv sync --dry-run` with the same project, Python and config arguments says what it would do with
+the project environment before it resolves anything. Its wording changed between releases
+(uvfacts.TABLE "wording"); a line is only read in the wording of the release that printed it, and
+an answer in no known wording is "not understood" (None), never "keep": decision.py then asks in
+a way that does not depend on prose, or protects.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import decision, uvargs
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..platform.posix import StderrReader
+    from .envstate import EnvState
+    from .uvargs import Invocation
+    from .uvfacts import Facts
+
+_AT = r" at: (.+?)\s*$"
+# wording era -> [(answer, line)]; answers: replace | use | create
+WORDINGS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    "project": [  # 0.7.21 and later
+        ("replace", re.compile(r"^Would replace project environment" + _AT)),
+        ("use", re.compile(r"^Would use project environment" + _AT)),
+        ("create", re.compile(r"^Would create project environment" + _AT)),
+    ],
+    "existing": [  # 0.5.30 - 0.7.20
+        ("replace", re.compile(r"^Would replace existing virtual environment" + _AT)),
+        ("use", re.compile(r"^Discovered existing environment" + _AT)),
+        ("create", re.compile(r"^Would create virtual environment" + _AT)),
+    ],
+}
+# uv refuses the directory (not a venv it may recreate): it will report that itself.
+_BROKEN = re.compile(r"Project virtual environment directory `(.+?)` cannot be used because")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Answer:
+    """What uv said: `action` replace | use | create | broken, or None (not understood)."""
+
+    __slots__ = ("action", "env_path", "said")
+
+    def __init__(self, action: str | None, env_path: Path | None, said: str = "") -> None:
+        self.action = action
+        self.env_path = env_path
+        self.said = said
+
+    def __repr__(self) -> str:
+        return f"Answer({self.action}, {self.env_path})"
+
+
+def wordings(facts: Facts) -> list[tuple[str, re.Pattern[str]]]:
+    if facts.wording in WORDINGS:
+        return WORDINGS[facts.wording]
+    return [row for rows in WORDINGS.values() for row in rows]  # unknown release: any of them
+
+
+def read_answer(lines: list[str], facts: Facts) -> tuple[str, str] | None:
+    """(answer, path) from uv's stderr lines, in the wording of this uv release only."""
+    known = wordings(facts)
+    for raw in lines:
+        line = _ANSI.sub("", raw)
+        for answer, pattern in known:
+            match = pattern.match(line)
+            if match:
+                return answer, match.group(1)
+        broken = _BROKEN.search(line)
+        if broken:
+            return "broken", broken.group(1)
+    return None
+
+
+class _PopenReader:
+    def __init__(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        assert self.proc.stderr is not None
+        self.stream = self.proc.stderr
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.stream.close()
+        self.proc.wait()
+
+
+def dry_run(
+    real_uv: str,
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    facts: Facts,
+    argv: list[str],
+    early: StderrReader | None = None,
+) -> Answer:
+    """Run `uv ARGV` (`sync --dry-run …`; or read the one entry.py started early for this very
+    command) and stop it as soon as it has said what it would do with the environment."""
+    reader: StderrReader | _PopenReader = early or _PopenReader(
+        [real_uv, *argv], cwd=cwd, env=decision.dry_run_env(env)
+    )
+    seen: list[str] = []
+    found = None
+    try:
+        for raw in reader.stream:
+            seen.append(raw.decode("utf-8", "replace"))
+            found = read_answer(seen[-1:], facts)
+            if found is not None:
+                break
+    finally:
+        reader.stop()
+    if found is None:
+        return Answer(None, None, "".join(seen[-3:]).strip())
+    answer, shown = found
+    path = Path(shown)
+    if not path.is_absolute():
+        # uv prints paths relative to where it works (--directory, UV_WORKING_DIR).
+        path = Path(uvargs.working_dir(inv, cwd=str(cwd), env=env)) / path
+    return Answer(answer, path, seen[-1].strip())
+
+
+def python_find(
+    real_uv: str,
+    inv: Invocation,
+    current: EnvState,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    facts: Facts,
+) -> str | None:
+    """Step 7 of decision.py: "replace" or "keep" from the interpreter uv resolves for the same
+    request, compared with the environment's own; None when that cannot tell."""
+    return None

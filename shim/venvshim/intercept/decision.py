@@ -1,0 +1,325 @@
+"""Will uv replace this environment? The one owner of that question: argv in, a Plan out.
+
+In order, each step only when the previous one could not answer:
+  1. `in_scope`: can this command replace an environment at all (argv and environment only; on
+     the shim's hot path, so this module imports nothing heavy at load time);
+  2. `locate`: which environment it targets (project.py), and the fingerprint of the question;
+  3. a cached "keep" verdict still valid for that fingerprint (verdicts.py);
+  4. the state of the directory (envstate.py): a uv remnant is always replaced, a missing or
+     foreign one never (uv creates the one and reports the other);
+  5. facts that depend on uv's release (uvfacts.py: `uv venv` without `--clear`);
+  6. uv's own answer (askuv.py: `uv sync --dry-run`, read in the wording of that release);
+  7. an answer that does not depend on uv's wording (askuv.python_find): the interpreter uv
+     resolves for the same request against the environment's own;
+  8. none of these could tell: protect. The environment is moved aside anyway ("unsure"), the
+     user is told, and swap.restore puts it back if uv then builds nothing. Refusing instead
+     would stop every command of a uv release venvshim does not understand; passing through
+     would be failing open. A needless swap costs a rebuild from uv's cache, and the old env
+     stays until gc: nothing is lost.
+The swap (swap.py) acts on the Plan and never decides again.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import uvargs
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from ..platform.posix import StderrReader
+    from ..state import StateRoot
+    from .envstate import EnvState
+    from .uvargs import Invocation
+
+REPLACE = "replace"
+KEEP = "keep"
+INTERCEPTED = frozenset({"sync", "run", "add", "remove", "version", "venv", "check"})
+
+# Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
+# `uv sync --dry-run` that decides, and part of the decision's fingerprint.
+DECISION_VALUE_OPTIONS = (
+    "--python", "--directory", "--project", "--config-file", "--python-preference",
+    "--preview-features", "--preview-feature", "--cache-dir", "--python-fetch", "--package",
+)  # fmt: skip
+DECISION_FLAGS = (
+    "--no-config", "--managed-python", "--no-managed-python", "--preview", "--no-preview",
+    "--active", "--no-active", "--offline", "--no-python-downloads", "--all-packages",
+)  # fmt: skip
+# Non-UV_ variables that change discovery; every UV_* variable is part of the fingerprint too.
+DECISION_ENV = (
+    "PATH", "HOME", "VIRTUAL_ENV", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA",
+    "LOCALAPPDATA", "PYENV_VERSION", "CONDA_PREFIX",
+)  # fmt: skip
+
+
+def in_scope(inv: Invocation, env: Mapping[str, str]) -> bool:
+    """Could this uv command delete and recreate an environment? False means: certainly not.
+
+    Mirrors "Which commands can replace it" in uv-internals.md. `venv` is always in scope:
+    whether it wipes an env without `--clear` depends on uv's release (step 5).
+    """
+    cmd = inv.command
+    if cmd not in INTERCEPTED or inv.flag("--help", "--version"):
+        return False
+    no_sync = uvargs.no_sync(inv, env)
+    frozen = inv.flag("--frozen") or uvargs.env_flag(env, "UV_FROZEN")
+    dry_run = inv.flag("--dry-run")
+    if cmd == "sync":
+        return not (dry_run or inv.flag("--check") or inv.flag("--script"))
+    if cmd == "check":
+        return not (dry_run or inv.flag("--script"))
+    if cmd == "run":
+        # `--no-sync` still replaces an env uv cannot open (decided in step 4).
+        if inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
+            return False
+        return not (uvargs.env_flag(env, "UV_NO_PROJECT") or uvargs.env_flag(env, "UV_ISOLATED"))
+    if cmd in ("add", "remove"):
+        return not (no_sync or frozen or dry_run or inv.flag("--script"))
+    if cmd == "version":
+        writes = inv.flag("--bump") or bool(inv.positionals)
+        return writes and not (no_sync or frozen or dry_run)
+    return cmd == "venv"
+
+
+def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
+    """Is step 6 (uv's dry-run) how this command is decided? entry.py starts it early."""
+    return inv.command != "venv" and not (inv.command == "run" and uvargs.no_sync(inv, env))
+
+
+def dry_run_argv(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> list[str]:
+    """`sync --dry-run` with the arguments that decide the env."""
+    args = ["sync", "--dry-run"]
+    for name in DECISION_VALUE_OPTIONS:
+        value = inv.value(name)
+        if value is not None:
+            args.append(f"{name}={value}")
+    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
+    script_project = uvargs.script_project(inv, cwd=cwd, env=env)
+    if script_project is not None and inv.value("--project") is None:
+        args.append(f"--project={script_project}")
+    return args
+
+
+def dry_run_env(env: Mapping[str, str]) -> dict[str, str]:
+    child = {**env, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    child.pop("UV_FROZEN", None)  # never changes the env decision, but can fail a dry-run
+    return child
+
+
+class Target:
+    """The environment a command targets (`env_path`, as the project names it) and the
+    fingerprint key of the question."""
+
+    __slots__ = ("env_path", "key")
+
+    def __init__(self, env_path: Path, key: str) -> None:
+        self.env_path = env_path
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Target({self.env_path})"
+
+
+class Plan:
+    """The answer: KEEP (hand over to uv) or REPLACE `current` (tombstone it first).
+
+    `reason` says why (cached, use, create, replace, remnant, --clear, unsure, ...);
+    `unsure` is True when no way of asking could tell and the env is protected anyway.
+    """
+
+    __slots__ = ("action", "cache_key", "current", "env_path", "reason", "said", "unsure")
+
+    def __init__(
+        self,
+        action: str,
+        reason: str,
+        *,
+        env_path: Path | None = None,
+        current: EnvState | None = None,
+        cache_key: str | None = None,
+        said: str = "",
+        unsure: bool = False,
+    ) -> None:
+        self.action = action
+        self.reason = reason
+        self.env_path = env_path
+        self.current = current
+        self.cache_key = cache_key
+        self.said = said
+        self.unsure = unsure
+
+    def __repr__(self) -> str:
+        return f"Plan({self.action}/{self.reason}, {self.current or self.env_path})"
+
+
+def _is_inline_script(inv: Invocation, cwd: str, env: Mapping[str, str]) -> bool:
+    script = uvargs.run_script_path(inv, uvargs.working_dir(inv, cwd=cwd, env=env))
+    if script is None:
+        return False
+    try:
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            return any(line.rstrip() == "# /// script" for line in fh)
+    except OSError:
+        return False
+
+
+def locate(real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Target | None:
+    """Steps 1-2: None when this command cannot replace an env (or there is no project)."""
+    from . import project, verdicts
+
+    if not in_scope(inv, env) or _is_inline_script(inv, str(cwd), env):
+        return None
+    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
+    if env_path is None:
+        return None
+    return Target(env_path, verdicts.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv))
+
+
+def plan(
+    real_uv: str,
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    state: StateRoot,
+    pwd: str | None = None,
+    early: StderrReader | None = None,
+    target: Target | None = None,
+) -> Plan:
+    """Steps 3-8 for `target` (located here when not given). A "keep" verdict is cached for
+    Python, and for the sh front end when `pwd` (the shell's $PWD, the key sh looks up) is given.
+    `early`: this command's dry-run, already started (entry.py); used or stopped here."""
+    try:
+        if target is None:
+            target = locate(real_uv, inv, cwd=cwd, env=env)
+        if target is None:
+            return Plan(KEEP, "out of scope")
+        return _plan(real_uv, inv, target, cwd=cwd, env=env, state=state, pwd=pwd, early=early)
+    finally:
+        if early is not None and not early.stream.closed:
+            early.stop()
+
+
+def _plan(
+    real_uv: str,
+    inv: Invocation,
+    target: Target,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    state: StateRoot,
+    pwd: str | None,
+    early: StderrReader | None,
+) -> Plan:
+    from pathlib import Path
+
+    from . import envstate, fastpath, project, verdicts
+
+    cached = verdicts.lookup(state.cache, target.key)
+    if cached is not None:
+        if pwd is not None:
+            fastpath.record_keep(
+                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=cached.watched
+            )
+        return Plan(KEEP, "cached", env_path=cached.env_path, cache_key=target.key)
+    current = envstate.classify(target.env_path)
+    action, reason, uv_path, said = _decide(
+        real_uv, inv, current, cwd=cwd, env=env, state=state, early=early
+    )
+    env_path = target.env_path
+    moved = uv_path is not None and not _same_place(uv_path, current.real_dir)
+    if uv_path is not None and moved and (reason == "replace" or uv_path.exists()):
+        current = envstate.classify(uv_path)  # uv knows where its env is
+        env_path = uv_path
+    if action == REPLACE:
+        if current.kind in (envstate.VENV, envstate.REMNANT):
+            return Plan(
+                REPLACE,
+                reason,
+                env_path=env_path,
+                current=current,
+                cache_key=target.key,
+                said=said,
+                unsure=reason == "unsure",
+            )
+        action, reason = KEEP, current.kind
+    if reason in ("use", "create", "same interpreter"):
+        watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path)
+        watched.append(Path(real_uv))
+        if verdicts.store(state.cache, target.key, env_path, watched) and pwd is not None:
+            fastpath.record_keep(
+                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=watched
+            )
+    return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key)
+
+
+def _same_place(shown: Path, real_dir: Path) -> bool:
+    """Does uv's printed path name `real_dir`? uv prints non-UTF-8 bytes lossily."""
+    lossy = os.fsencode(os.path.realpath(real_dir)).decode("utf-8", "replace")
+    return os.path.realpath(shown) in (os.path.realpath(real_dir), lossy)
+
+
+def _decide(
+    real_uv: str,
+    inv: Invocation,
+    current: EnvState,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    state: StateRoot,
+    early: StderrReader | None,
+) -> tuple[str, str, Path | None, str]:
+    """(action, reason, the env path uv named or None, what uv said) for steps 4-8."""
+    from . import askuv, envstate, uvfacts
+
+    if current.kind == envstate.REMNANT:
+        return REPLACE, "remnant", None, ""
+    if current.kind != envstate.VENV:
+        return KEEP, current.kind, None, ""  # missing: uv creates it; foreign: never touched
+    if inv.command == "run" and uvargs.no_sync(inv, env):
+        # `--no-sync` keeps any env uv can open, even an incompatible one; uv replaces it only
+        # when its interpreter is gone (ProjectEnvironmentPolicy::Preserve in uv's source).
+        if envstate.interpreter_gone(current.real_dir):
+            return REPLACE, "interpreter gone", None, ""
+        return KEEP, "use", None, ""
+    if inv.command == "venv":
+        if inv.flag("--clear") or uvargs.env_flag(env, "UV_VENV_CLEAR"):
+            return REPLACE, "--clear", None, ""
+        if inv.flag("--allow-existing"):
+            return KEEP, "--allow-existing", None, ""
+        facts = uvfacts.facts_for(real_uv, state.cache)
+        if facts.venv_wipes_without_clear:
+            return REPLACE, f"{facts.label} recreates it without --clear", None, ""
+        return KEEP, "venv keeps it", None, ""
+    facts = uvfacts.facts_for(real_uv, state.cache)
+    said = ""
+    if facts.dry_run:
+        answer = askuv.dry_run(
+            real_uv,
+            inv,
+            cwd=cwd,
+            env=env,
+            facts=facts,
+            argv=dry_run_argv(inv, cwd=str(cwd), env=env),
+            early=early,
+        )
+        if answer.action == "replace":
+            return REPLACE, "replace", answer.env_path, answer.said
+        if answer.action in ("use", "create"):
+            return KEEP, answer.action, answer.env_path, answer.said
+        if answer.action == "broken":
+            return KEEP, "broken", answer.env_path, answer.said  # uv refuses it, and says so
+        said = answer.said
+    elif early is not None:
+        early.stop()
+    found = askuv.python_find(real_uv, inv, current, cwd=cwd, env=env, facts=facts)
+    if found == REPLACE:
+        return REPLACE, "other interpreter", None, said
+    if found == KEEP:
+        return KEEP, "same interpreter", None, said
+    return REPLACE, "unsure", None, said

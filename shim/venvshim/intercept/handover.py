@@ -1,0 +1,170 @@
+"""From a decision to the real uv: lock the environment, get the Plan, then exec uv ("keep") or
+tombstone the env and supervise uv ("replace").
+
+  1. decision.locate: the env this command targets (none: exec uv at once);
+  2. the per-env lock under the state root serialises shims on one env; waits are bounded
+     (UV_LOCK_TIMEOUT, as uv's own locks) and end in an error naming who holds it;
+  3. decision.plan under the lock: another shim may have swapped this env while we waited;
+  4. keep: release the lock and exec uv. The lock is never handed to uv: a daemon started by a
+     build step would inherit it and block every later command (a swap still waits for uv's
+     own `.lock` in the env, which uv takes while it installs);
+  5. replace: swap.tombstone, run uv as a child (it inherits nothing of ours), restore the env if
+     uv made none, start gc in the background, exit as uv did.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..errors import VenvshimError
+from ..platform import impl, lock, lock_timeout
+from ..state import Record, StateRoot
+from . import decision, envstate, swap
+from .verdicts import sha256_hex
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
+
+    from ..platform.posix import StderrReader
+    from .uvargs import Invocation
+
+
+def _lock_env(
+    state: StateRoot, env_path: Path, env: Mapping[str, str], *, wait: bool
+) -> int | None:
+    """The per-env lock (its file holds the holder's pid, for the error a waiter gives)."""
+    digest = sha256_hex(os.fsencode(os.path.abspath(env_path)))[:24]
+    state.locks.mkdir(parents=True, exist_ok=True)
+    path = state.locks / f"{digest}.lock"
+    fd = lock(str(path), timeout=lock_timeout(env) if wait else 0)
+    if fd is None and wait:
+        try:
+            holder = path.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            holder = "?"
+        raise VenvshimError(
+            f"another venvshim (pid {holder}) has been working on the environment at "
+            f"`{env_path}` for {lock_timeout(env):.0f} s",
+            hint="wait for that uv command to finish, then run this one again "
+            "(UV_LOCK_TIMEOUT sets how long to wait)",
+        )
+    if fd is not None:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def intercept(
+    real_uv: str,
+    args: Sequence[str],
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    pwd: str | None = None,
+    early: StderrReader | None = None,
+) -> NoReturn:
+    state = StateRoot.from_env(env)
+    target = decision.locate(real_uv, inv, cwd=cwd, env=env)
+    if target is None:
+        # Cannot replace an env (a PEP 723 script, ...), or no project: uv reports it, or
+        # runs without one.
+        if early is not None:
+            early.stop()
+        impl.exec_uv(real_uv, args)
+    fd = _lock_env(state, target.env_path, env, wait=False)
+    if fd is None:
+        # Another shim works on this env: what the early dry-run saw may be stale by the time
+        # we get the lock. Wait, then decide afresh.
+        if early is not None:
+            early.stop()
+        early = None
+        fd = _lock_env(state, target.env_path, env, wait=True)
+    assert fd is not None
+    chosen = decision.plan(
+        real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early, target=target
+    )
+    if chosen.action != decision.REPLACE or chosen.current is None:
+        impl.unlock_fd(fd)
+        impl.exec_uv(real_uv, args)
+    locks = [fd]
+    if os.path.realpath(chosen.current.path) != os.path.realpath(target.env_path):
+        # uv named another env than the one we located and locked: lock that one too.
+        other = _lock_env(state, chosen.current.path, env, wait=True)
+        assert other is not None
+        locks.append(other)
+    if chosen.unsure:
+        print(
+            f"warning: venvshim: could not tell whether uv would replace the environment at "
+            f"`{chosen.current.path}`; moved it aside to be safe (it is put back if uv builds "
+            f"nothing){': uv said: ' + chosen.said if chosen.said else ''}",
+            file=sys.stderr,
+        )
+    record = swap.tombstone(chosen.current, state=state, env=env)
+    _supervise(real_uv, args, inv, record=record, current=chosen.current, state=state, locks=locks)
+
+
+def _env_ready(current: envstate.EnvState) -> bool:
+    fresh = envstate.classify(current.path)
+    return fresh.kind == envstate.VENV and not impl.is_locked_by_other(
+        str(fresh.real_dir / ".lock")
+    )
+
+
+def _supervise(
+    real_uv: str,
+    args: Sequence[str],
+    inv: Invocation,
+    *,
+    record: Record,
+    current: envstate.EnvState,
+    state: StateRoot,
+    locks: list[int],
+) -> NoReturn:
+    import subprocess
+
+    try:
+        child = impl.run_supervised([real_uv, *args])
+    except BaseException:
+        swap.restore(record, current, state=state)  # uv never ran: the env goes back
+        raise
+    swap.crash_point("uv-started")
+    if inv.command == "run":
+        # Release the per-env locks once uv has built the new env, before the user's program
+        # runs for who knows how long.
+        while child.poll() is None and locks:
+            if _env_ready(current):
+                for fd in locks:
+                    impl.unlock_fd(fd)
+                locks = []
+            else:
+                try:
+                    child.wait(timeout=0.02)
+                except subprocess.TimeoutExpired:
+                    pass
+    returncode = child.wait()
+    if envstate.classify(current.path).kind == envstate.MISSING:
+        swap.restore(record, current, state=state)
+    else:
+        start_background_gc(record, env=os.environ)
+    for fd in locks:
+        impl.unlock_fd(fd)
+    impl.exit_like(returncode)
+
+
+def start_background_gc(record: Record, *, env: Mapping[str, str]) -> None:
+    """Detached `venvshim gc --wait` for this tombstone; never fails the user's command."""
+    from ..platform.launch import venvshim_command
+    from .uvargs import env_flag
+
+    if env_flag(env, "VENVSHIM_NO_BACKGROUND_GC"):
+        return
+    try:
+        impl.spawn_detached(venvshim_command(["gc", "--wait", "--id", record.id]), env=env)
+    except OSError as exc:
+        print(f"warning: venvshim: could not start background gc: {exc}", file=sys.stderr)
