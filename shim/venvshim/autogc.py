@@ -17,9 +17,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .state import StateRoot
+from .errors import VenvshimError, boundary
+from .platform import impl, lock
+from .state import AUTOGC_LOCK, StateRoot
+from .state import AUTOGC_STAMP as STAMP
 
-STAMP = "autogc.stamp"
 LOG = "autogc.log"
 DEFAULT_INTERVAL = 3600
 LOG_LIMIT = 64 * 1024
@@ -40,22 +42,22 @@ def due_at(state: StateRoot) -> float | None:
 
 def claim(state: StateRoot, *, every: int, now: float | None = None) -> bool:
     """True if a run is due; then the stamp moves to now + every, so nobody else runs."""
-    from filelock import FileLock, Timeout
-
-    state.home.mkdir(parents=True, exist_ok=True)
-    try:
-        with FileLock(str(state.home / "autogc.lock"), timeout=5):
-            now = time.time() if now is None else now
-            due = due_at(state)
-            # A due time further ahead than one interval means the clock went back: run.
-            if due is not None and now < due <= now + every:
-                return False
-            stamp = state.home / STAMP
-            stamp.touch()
-            os.utime(stamp, (now + every, now + every))
-            return True
-    except Timeout:
+    state.ensure()
+    fd = lock(str(state.home / AUTOGC_LOCK), timeout=5)
+    if fd is None:
         return False  # another process is claiming right now
+    try:
+        now = time.time() if now is None else now
+        due = due_at(state)
+        # A due time further ahead than one interval means the clock went back: run.
+        if due is not None and now < due <= now + every:
+            return False
+        stamp = state.home / STAMP
+        stamp.touch()
+        os.utime(stamp, (now + every, now + every))
+        return True
+    finally:
+        impl.unlock_fd(fd)
 
 
 def log(state: StateRoot, line: str) -> None:
@@ -81,12 +83,15 @@ def runs(state: StateRoot) -> list[str]:
 
 
 def run(*, state: StateRoot, env: Mapping[str, str], trigger: str) -> int:
-    if not claim(state, every=interval(env)):
-        return 0
+    try:
+        if not claim(state, every=interval(env)):
+            return 0
+    except VenvshimError:
+        return 0  # an untrusted or unwritable state root: nothing to collect, nowhere to log
     from .tombstones.gc import gc
 
     try:
-        outcomes = gc(state=state, dry_run=False, only=None, wait=None)
+        outcomes = gc(state=state, dry_run=False, only=None, wait=None).outcomes
     except Exception as exc:  # cleanup is never fatal (STYLE 8)
         log(state, f"run from={trigger} error={type(exc).__name__}: {exc}")
         return 0
@@ -104,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, help="state root (the scheduler passes it)")
     args = parser.parse_args(argv)
     state = StateRoot(args.home) if args.home else StateRoot.from_env(os.environ)
-    return run(state=state, env=os.environ, trigger=args.trigger)
+    return boundary(lambda: run(state=state, env=os.environ, trigger=args.trigger))
 
 
 if __name__ == "__main__":

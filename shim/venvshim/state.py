@@ -1,92 +1,116 @@
-"""The state root (`VENVSHIM_HOME`) and the registry of tombstones under it.
+"""The state root (`VENVSHIM_HOME`): where it is, every name in it (this module is their one
+owner; the sh front end, the hooks and uninstall use the same names, and a test checks their
+copies), and whether it can be trusted.
 
-One JSON file per tombstone, written atomically (temp file + rename), so a shim killed at any
-instant leaves either the old record or the new one, never half a file. The state root is resolved
-at call time from the environment and passed around; nothing here is a module-level singleton.
+A state root is trusted only when it is a real directory owned by the current user and writable
+by nobody else (POSIX): the sh front end sources files from it and gc deletes what its records
+name, so anything another user could have put there must never be acted on. `ensure()` creates
+it (mode 0700) or refuses it with `error:` + `hint:`; `read_private()` reads a file only when it
+is a regular file of ours that nobody else can write. The state root is resolved at call time from
+the environment and passed around; nothing here is a module-level singleton.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
+
+from .errors import VenvshimError
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
-    from typing import Any
+    from collections.abc import Mapping
 
-MARKER = ".venvshim-tombstone"
-TOMB_INFIX = ".venvshim-tomb-"
-PENDING = "pending"  # about to rename: the environment may still be in place
-ACTIVE = "active"  # renamed: the tombstone exists and waits for gc
+# Every name under the state root.
+TOMBSTONES = "tombstones"  # the registry: one JSON record per tombstone (tombstones/registry.py)
+LOCKS = "locks"  # per-environment locks (intercept/handover.py)
+CACHE = "cache"  # cached "keep" verdicts and uv versions (intercept/verdicts.py, uvfacts.py)
+FAST = "fast"  # the sh front end's verdict files, one directory per $PWD (intercept/fastpath.py)
+LOGS = "logs"  # crash.log, autogc.log
+GC_LOCK = "gc.lock"  # one gc pass at a time (tombstones/gc.py)
+AUTOGC_STAMP = "autogc.stamp"  # its mtime is when the next automatic gc is due (autogc.py)
+AUTOGC_NOW = "autogc.now"  # truncated by the bash hook to compare "now" with the stamp
+AUTOGC_LOCK = "autogc.lock"  # claims an automatic gc run
+MANIFEST = "install.json"  # what `venvshim install --modify-path` did (integration/)
+ENTRIES = (
+    TOMBSTONES, LOCKS, CACHE, FAST, LOGS, GC_LOCK, AUTOGC_STAMP, AUTOGC_NOW, AUTOGC_LOCK, MANIFEST,
+)  # fmt: skip
+# What the POSIX front ends compute when VENVSHIM_HOME is unset (default_home, in sh).
+SH_DEFAULT_HOME = {
+    "linux": "${XDG_STATE_HOME:-$HOME/.local/state}/venvshim",
+    "darwin": "$HOME/Library/Application Support/venvshim",
+}
 
 
-def default_home(env: Mapping[str, str]) -> Path:
+def default_home(env: Mapping[str, str], platform: str = sys.platform) -> Path:
     explicit = env.get("VENVSHIM_HOME")
     if explicit:
         return Path(explicit)
-    if sys.platform == "win32":
+    if platform == "win32":
         base = env.get("LOCALAPPDATA") or os.path.expanduser(r"~\AppData\Local")
         return Path(base) / "venvshim"
-    if sys.platform == "darwin":
+    if platform == "darwin":
         return Path(os.path.expanduser("~/Library/Application Support/venvshim"))
     base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME") or "~", ".local", "state")
     return Path(os.path.expanduser(base)) / "venvshim"
 
 
-def write_atomic(path: Path, data: str) -> None:
+def _untrusted(st: os.stat_result, *, directory: bool) -> str | None:
+    """Why a file or directory with this stat must not be trusted, or None."""
+    import stat
+
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if directory and not stat.S_ISDIR(st.st_mode):
+        return "is not a directory"
+    if not directory and not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if sys.platform == "win32":
+        return None  # per-user %LOCALAPPDATA%; ACLs, not modes
+    if st.st_uid != os.geteuid():
+        return f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o022:
+        return "can be written by other users"
+    return None
+
+
+def read_private(path: Path) -> bytes | None:
+    """The bytes of `path` when it is a regular file of ours that nobody else can write (never
+    through a link); None when it is absent or not to be trusted."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if _untrusted(os.fstat(fd), directory=False) is not None:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` all at once (a temp file, mode 0600, renamed over it): a reader
+    sees the old bytes or the new ones, never half, whoever is killed when."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class Record:
-    """A registered tombstone."""
-
-    __slots__ = ("created", "id", "original", "path", "state")
-
-    def __init__(self, *, id: str, original: str, path: str, created: float, state: str) -> None:
-        self.id = id
-        self.original = original
-        self.path = path
-        self.created = created
-        self.state = state
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Record:
-        return cls(
-            id=str(data["id"]),
-            original=str(data["original"]),
-            path=str(data["path"]),
-            created=float(data["created"]),
-            state=str(data["state"]),
-        )
-
-    def marker_text(self) -> str:
-        return json.dumps({"id": self.id, "original": self.original}) + "\n"
-
-    def marker_matches(self, directory: Path) -> bool:
-        """The tombstone's own marker names this record: the proof that venvshim made it."""
-        try:
-            data = json.loads((directory / MARKER).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(data, dict) and data == json.loads(self.marker_text())
 
 
 class StateRoot:
@@ -99,45 +123,52 @@ class StateRoot:
 
     @property
     def registry(self) -> Path:
-        return self.home / "tombstones"
+        return self.home / TOMBSTONES
 
     @property
     def locks(self) -> Path:
-        return self.home / "locks"
+        return self.home / LOCKS
 
     @property
     def cache(self) -> Path:
-        return self.home / "cache"
+        return self.home / CACHE
+
+    @property
+    def fast(self) -> Path:
+        return self.home / FAST
 
     @property
     def logs(self) -> Path:
-        return self.home / "logs"
+        return self.home / LOGS
 
-    def new_record(self, original: Path) -> Record:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        tomb_id = f"{stamp}-{os.getpid()}-{os.urandom(3).hex()}"
-        name = "." + original.name.lstrip(".") + TOMB_INFIX + tomb_id
-        return Record(
-            id=tomb_id,
-            original=str(original),
-            path=str(original.with_name(name)),
-            created=time.time(),
-            state=PENDING,
-        )
-
-    def save(self, record: Record) -> None:
-        write_atomic(self.registry / f"{record.id}.json", json.dumps(record.to_json(), indent=1))
-
-    def forget(self, record: Record) -> None:
-        (self.registry / f"{record.id}.json").unlink(missing_ok=True)
-
-    def records(self) -> Iterator[Record]:
+    def problem(self) -> str | None:
+        """Why this state root must not be used, or None (also None when it does not exist)."""
         try:
-            entries = sorted(self.registry.glob("*.json"))
-        except OSError:
-            return
-        for entry in entries:
-            try:
-                yield Record.from_json(json.loads(entry.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # a foreign or corrupt file: never acted upon
+            st = os.lstat(self.home)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        return _untrusted(st, directory=True)
+
+    def ensure(self) -> StateRoot:
+        """Create the state root (mode 0700) if needed; refuse one that cannot be trusted."""
+        try:
+            self.home.parent.mkdir(parents=True, exist_ok=True)
+            self.home.mkdir(mode=0o700, exist_ok=True)
+        except FileExistsError:
+            pass  # not a directory: problem() says so
+        except OSError as exc:
+            raise VenvshimError(
+                f"cannot create venvshim's state root `{self.home}`: {exc.strerror or exc}",
+                hint="set VENVSHIM_HOME to a directory you can write, or fix the permissions",
+            ) from exc
+        why = self.problem()
+        if why is not None:
+            raise VenvshimError(
+                f"venvshim's state root `{self.home}` {why}: what it holds could have been put "
+                "there by someone else, so venvshim will not use it",
+                hint="point VENVSHIM_HOME at a directory only you can write (venvshim creates it),"
+                f" or fix this one, e.g. `chmod 700 {self.home}` if it is yours",
+            )
+        return self

@@ -24,7 +24,7 @@ from tests.conftest import REPO, make_project, require, run, venv_version
 from tests.e2e.conftest import tombstones_in
 from tests.e2e.test_hooks import pty_shell, shell_exe
 
-DEPS = ["setuptools", "psutil", "filelock", "shellingham"]
+DEPS = ["setuptools", "psutil", "shellingham"]
 WEIRD = 'it\'s a "höme" dir'
 
 

@@ -24,11 +24,10 @@ BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.intercept.entry impor
 
 def import_roots() -> list[str]:
     """Directories holding venvshim and its dependencies, for a `python -I -S` shim."""
-    import filelock
     import psutil
     import shellingham
 
-    mods = [sys.modules["venvshim"], psutil, filelock, shellingham]
+    mods = [sys.modules["venvshim"], psutil, shellingham]
     if sys.version_info < (3, 11):
         import tomli
 
