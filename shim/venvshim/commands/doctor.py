@@ -20,7 +20,8 @@ from pathlib import Path
 from ..errors import VenvshimError
 from ..integration import integrate, rcfiles, scheduler
 from ..intercept.realuv import find_real_uv, is_shim
-from ..state import TOMB_INFIX, StateRoot
+from ..state import StateRoot
+from ..tombstones.registry import TOMB_INFIX
 
 MIN_UV = (0, 6, 0)  # `uv sync --dry-run` and its "Would replace project environment" line
 TESTED_UV = (0, 13)  # uvargs' option tables were checked against this series

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from ..state import StateRoot
 from ..tombstones import holders
+from ..tombstones.registry import Registry
 
 
 def status(*, state: StateRoot) -> list[dict[str, object]]:
-    records = list(state.records())
+    records, _problems = Registry(state).load()
     procs = holders.scan() if records else []
     rows: list[dict[str, object]] = []
     for record in records:

@@ -12,13 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..integration import integrate
-from ..state import StateRoot
-
-# What venvshim itself keeps in the state root; deleted once no tombstone is left to track.
-STATE_ENTRIES = (
-    "cache", "fast", "locks", "logs", "tombstones",
-    "autogc.stamp", "autogc.now", "autogc.lock", "gc.lock",
-)  # fmt: skip
+from ..state import ENTRIES, StateRoot
+from ..tombstones.registry import Registry
 
 
 def uninstall(
@@ -28,14 +23,14 @@ def uninstall(
         state=state, env=env, shim_dir=shim_dir, dry_run=dry_run
     ):
         print(line)
-    from ..tombstones.gc import gc
+    from ..tombstones.gc import Outcome, gc
 
-    outcomes = []
+    outcomes: list[Outcome] = []
     deadline = time.monotonic() + 20
     while state.home.is_dir():
-        outcomes = gc(state=state, dry_run=dry_run, only=None, wait=None)
+        outcomes = gc(state=state, dry_run=dry_run, only=None, wait=None).outcomes
         # [] with records left: a background gc holds the gc lock for a moment; wait for it.
-        if outcomes or not any(True for _ in state.records()) or time.monotonic() > deadline:
+        if outcomes or not bool(Registry(state).load()[0]) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     deleted = [o for o in outcomes if o.action in ("deleted", "would-delete")]
@@ -58,9 +53,9 @@ def uninstall(
 
 
 def _clear_state(state: StateRoot) -> None:
-    if any(True for _ in state.records()):
+    if bool(Registry(state).load()[0]):
         return
-    for name in STATE_ENTRIES:
+    for name in ENTRIES:
         path = state.home / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)

@@ -17,7 +17,7 @@ FOREIGN = "foreign"  # anything else: never touched
 # Entries uv itself puts in a venv (crates/uv-virtualenv); a remnant holds nothing else.
 _UV_ENTRIES = frozenset(
     {"pyvenv.cfg", ".gitignore", "CACHEDIR.TAG", ".lock", "bin", "Scripts", "lib", "Lib",
-     "lib64", "include", "Include", "share", ".venvshim-tombstone"}
+     "lib64", "include", "Include", "share"}
 )  # fmt: skip
 _PYTHONS = ("bin/python", "bin/python3", "Scripts/python.exe")
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ..errors import VenvshimError
 from ..platform import impl, lock, lock_timeout
-from ..state import Record, StateRoot
+from ..state import StateRoot
+from ..tombstones.registry import Record
 from . import decision, envstate, swap
 from .verdicts import sha256_hex
 
@@ -105,7 +106,16 @@ def intercept(
             f"nothing){': uv said: ' + chosen.said if chosen.said else ''}",
             file=sys.stderr,
         )
-    record = swap.tombstone(chosen.current, state=state, env=env)
+    try:
+        record = swap.tombstone(chosen.current, state=state, env=env)
+    except swap.CannotMove as exc:
+        if not exc.mount_point or exc.holders:
+            raise
+        # A mount point (a container volume) cannot be renamed, and nothing uses it: uv empties
+        # it in place, as it would without venvshim.
+        for fd in locks:
+            impl.unlock_fd(fd)
+        impl.exec_uv(real_uv, args)
     _supervise(real_uv, args, inv, record=record, current=chosen.current, state=state, locks=locks)
 
 

@@ -2,9 +2,9 @@
 
 Protocol (each step leaves a state gc or uv can finish from, whatever is killed when):
   1. wait until uv's own `.lock` in the env is free (uv may be installing into it);
-  2. register the tombstone as PENDING, write the marker INTO the env, rename env -> tombstone,
-     mark the record ACTIVE;   (killed here: gc finds a PENDING record, and either a marked
-     tombstone to collect or a marked env to unmark)
+  2. register the tombstone as PENDING with the env directory's device and inode, rename
+     env -> tombstone, mark the record ACTIVE;   (killed here: gc finds a PENDING record, and
+     either a tombstone with that identity to collect, or none: the env was never moved)
   3. (handover.py runs uv) if uv made no new env (say no interpreter matched), `restore` renames
      the tombstone back: uv alone would have left the env intact.
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..errors import VenvshimError
 from ..platform import impl
-from ..state import ACTIVE, MARKER, Record, StateRoot
+from ..state import StateRoot
+from ..tombstones.registry import ACTIVE, Record, Registry
 from . import envstate
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
@@ -64,25 +65,59 @@ def _rename_with_retry(src: Path, dst: Path) -> None:
             time.sleep(0.05)
 
 
+class CannotMove(VenvshimError):
+    """The environment could not be renamed; it is exactly as it was."""
+
+    def __init__(self, env_dir: Path, exc: OSError) -> None:
+        from ..tombstones import holders
+
+        self.holders = holders.holders_of(holders.scan(), str(env_dir))
+        self.mount_point = exc.errno in (errno.EXDEV, errno.EBUSY) or os.path.ismount(env_dir)
+        lines = [f"  {h.describe()}" for h in self.holders[:10]]
+        if self.mount_point:
+            why = "it is a mount point"
+        elif self.holders:
+            why = "these processes hold files or a working directory in it:\n" + "\n".join(lines)
+        else:
+            why = f"{exc.strerror or exc}"
+        super().__init__(
+            f"cannot move the environment at `{env_dir}` aside, so uv would fail half-way "
+            f"deleting it; left it untouched: {why}",
+            hint="close the programs using it (editor, REPL, kernel), then run the command again;"
+            " or run it with VENVSHIM_DISABLE=1 to let uv try anyway",
+        )
+
+
 def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str, str]) -> Record:
-    """Rename the environment to a registered, marked tombstone, or raise leaving it untouched."""
+    """Rename the environment to a registered tombstone, or raise leaving it untouched.
+
+    Nothing is written into the environment: the record holds the directory's device and inode,
+    which the rename keeps (so a full disk under the project does not stop a switch)."""
     real_dir = current.real_dir
     _wait_env_lock_free(real_dir, env)
-    record = state.new_record(real_dir)
-    state.save(record)
-    crash_point("registered")
-    marker = real_dir / MARKER
+    registry = Registry(state)
+    record = registry.new(real_dir, os.lstat(real_dir))
     try:
-        marker.write_text(record.marker_text(), encoding="utf-8")
-        crash_point("marked")
+        registry.save(record)
+    except OSError as exc:
+        raise VenvshimError(
+            f"cannot write venvshim's record of the tombstone under `{state.home}`: "
+            f"{exc.strerror or exc}; nothing was moved",
+            hint="free some space there (or fix its permissions), or set VENVSHIM_HOME to a "
+            "writable directory; VENVSHIM_DISABLE=1 runs uv without venvshim",
+        ) from exc
+    crash_point("registered")
+    try:
         _rename_with_retry(real_dir, Path(record.path))
     except OSError as exc:
-        marker.unlink(missing_ok=True)
-        state.forget(record)
-        raise _cannot_rename(real_dir, exc) from exc
+        registry.forget(record)
+        raise CannotMove(real_dir, exc) from exc
     crash_point("renamed")
     record.state = ACTIVE
-    state.save(record)
+    try:
+        registry.save(record)
+    except OSError:
+        pass  # the PENDING record names the tombstone too: gc collects it once this shim is gone
     crash_point("active")
     if current.path != real_dir:
         # `.venv` is a link or redirect file: uv recreates the directory it names, which must
@@ -91,36 +126,18 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
     return record
 
 
-def _cannot_rename(env_dir: Path, exc: OSError) -> VenvshimError:
-    from ..tombstones import holders
-
-    found = holders.holders_of(holders.scan(), str(env_dir))
-    lines = [f"  {h.describe()}" for h in found[:10]]
-    if exc.errno in (errno.EXDEV, errno.EBUSY) or os.path.ismount(env_dir):
-        why = "it is a mount point"
-    elif found:
-        why = "these processes hold files or a working directory in it:\n" + "\n".join(lines)
-    else:
-        why = f"{exc.strerror or exc}"
-    return VenvshimError(
-        f"cannot move the environment at `{env_dir}` aside, so uv would fail half-way "
-        f"deleting it; left it untouched: {why}",
-        hint="close the programs using it (editor, REPL, kernel), then run the command again;"
-        " or run it with VENVSHIM_DISABLE=1 to let uv try anyway",
-    )
-
-
 def restore(record: Record, current: envstate.EnvState, *, state: StateRoot) -> bool:
     """Put the old environment back when uv made no new one. True if restored."""
     real_dir = Path(current.real_dir)
-    tomb = Path(record.path)
-    if not tomb.is_dir() or not record.marker_matches(tomb):
+    try:
+        if not record.identity_matches(os.lstat(record.path)):
+            return False
+    except OSError:
         return False
-    if real_dir.is_dir() and not os.listdir(real_dir):
+    if real_dir.is_dir() and not real_dir.is_symlink() and not os.listdir(real_dir):
         real_dir.rmdir()
     if os.path.lexists(real_dir):
         return False
-    os.rename(tomb, real_dir)
-    (real_dir / MARKER).unlink(missing_ok=True)
-    state.forget(record)
+    os.rename(record.path, real_dir)
+    Registry(state).forget(record)
     return True

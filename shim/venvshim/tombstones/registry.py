@@ -1,0 +1,170 @@
+"""The registry: one JSON record per tombstone under the state root's `tombstones/`.
+
+A record is venvshim's proof that it made a tombstone: the original path, the tombstone's path
+(a sibling of the original, named `.<name>.venvshim-tomb-<id>`) and the device and inode the
+directory had when it was renamed (a rename keeps both). gc deletes a directory only when the one
+at that path still has that identity, so the swap writes nothing into the environment itself.
+
+Records are written atomically (temp file + rename), so a shim killed at any instant leaves the
+old record or the new one. Every field of every record is checked when it is read; a record that
+does not pass, or a file not owned by the user or writable by others, is skipped with a warning
+and never acted on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+from ..state import StateRoot, read_private, write_atomic
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+TOMB_INFIX = ".venvshim-tomb-"
+PENDING = "pending"  # about to rename: the environment may still be in place
+ACTIVE = "active"  # renamed: the tombstone exists and waits for gc
+ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9]{1,10}-[0-9a-f]{16}$")
+FIELDS = ("id", "original", "path", "created", "state", "dev", "ino")
+
+
+class Record:
+    """A registered tombstone."""
+
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        original: str,
+        path: str,
+        created: float,
+        state: str,
+        dev: int,
+        ino: int,
+    ) -> None:
+        self.id = id
+        self.original = original
+        self.path = path
+        self.created = created
+        self.state = state
+        self.dev = dev
+        self.ino = ino
+
+    @property
+    def pid(self) -> int:
+        """The shim that made it (part of the id)."""
+        return int(self.id.split("-")[1])
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in FIELDS}
+
+    def identity_matches(self, st: os.stat_result) -> bool:
+        """Is this stat (never through a link) the directory venvshim renamed?"""
+        import stat
+
+        return stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == (self.dev, self.ino)
+
+    def __repr__(self) -> str:
+        return f"Record({self.id}, {self.state}, {self.path})"
+
+
+def tomb_name(original: str, tomb_id: str) -> str:
+    return "." + os.path.basename(original).lstrip(".") + TOMB_INFIX + tomb_id
+
+
+def validate(data: object, *, file_name: str | None = None) -> Record:
+    """A Record from parsed JSON, or ValueError saying which field is wrong."""
+    if not isinstance(data, dict) or set(data) != set(FIELDS):
+        raise ValueError("not a venvshim tombstone record")
+    tomb_id, original, path = data["id"], data["original"], data["path"]
+    created, state, dev, ino = data["created"], data["state"], data["dev"], data["ino"]
+    if not isinstance(tomb_id, str) or not ID_SHAPE.match(tomb_id):
+        raise ValueError(f"id {tomb_id!r} does not have the shape of a venvshim id")
+    if file_name is not None and file_name != f"{tomb_id}.json":
+        raise ValueError(f"file name {file_name!r} does not match id {tomb_id!r}")
+    if not isinstance(original, str) or not os.path.isabs(original) or "\0" in original:
+        raise ValueError("original is not an absolute path")
+    if os.path.normpath(original) != original or os.path.basename(original) in ("", ".", ".."):
+        raise ValueError("original is not a normalised path")
+    expected = os.path.join(os.path.dirname(original), tomb_name(original, tomb_id))
+    if path != expected:
+        raise ValueError("path is not the tombstone sibling of original for this id")
+    if isinstance(created, bool) or not isinstance(created, (int, float)):
+        raise ValueError("created is not a number")
+    if not math.isfinite(created) or not 0 < created < time.time() + 86400:
+        raise ValueError(f"created {created!r} is out of range")
+    if state not in (PENDING, ACTIVE):
+        raise ValueError(f"state {state!r} is unknown")
+    for name, value in (("dev", dev), ("ino", ino)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} is not a non-negative integer")
+    return Record(
+        id=tomb_id,
+        original=original,
+        path=path,
+        created=float(created),
+        state=state,
+        dev=dev,
+        ino=ino,
+    )
+
+
+class Registry:
+    def __init__(self, state: StateRoot) -> None:
+        self.state = state
+        self.directory = state.registry
+
+    def new(self, original: Path, st: os.stat_result) -> Record:
+        """A PENDING record for renaming the directory `original` (whose lstat is `st`)."""
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        tomb_id = f"{stamp}-{os.getpid()}-{os.urandom(8).hex()}"
+        original_str = os.path.normpath(os.path.abspath(original))
+        return Record(
+            id=tomb_id,
+            original=original_str,
+            path=os.path.join(os.path.dirname(original_str), tomb_name(original_str, tomb_id)),
+            created=time.time(),
+            state=PENDING,
+            dev=st.st_dev,
+            ino=st.st_ino,
+        )
+
+    def save(self, record: Record) -> None:
+        self.state.ensure()
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        write_atomic(self.directory / f"{record.id}.json", json.dumps(record.to_json(), indent=1))
+
+    def forget(self, record: Record) -> None:
+        (self.directory / f"{record.id}.json").unlink(missing_ok=True)
+
+    def load(self) -> tuple[list[Record], list[str]]:
+        """The valid records, oldest first, and a warning for every file that is not one."""
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError:
+            return [], []
+        records: list[Record] = []
+        problems: list[str] = []
+        for name in names:
+            if not name.endswith(".json"):
+                continue  # a temp file of a write in progress, or not ours
+            raw = read_private(self.directory / name)
+            if raw is None:
+                problems.append(
+                    f"skipped {self.directory / name}: not a regular file of yours that only "
+                    "you can write"
+                )
+                continue
+            try:
+                records.append(validate(json.loads(raw), file_name=name))
+            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
+                problems.append(f"skipped {self.directory / name}: {exc}")
+        return records, problems
