@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import VenvshimError
+from .errors import VenvshimError, boundary
 from .state import StateRoot
 
 
@@ -56,16 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     state = StateRoot.from_env(os.environ)
     if args.command == "gc":
-        from .tombstones.gc import gc
+        from .commands import gc
 
-        outcomes = gc(state=state, dry_run=args.dry_run, only=args.id, wait=args.wait)
-        if args.json:
-            print(json.dumps([o.to_json() for o in outcomes], indent=2))
-        else:
-            for o in outcomes:
-                extra = "; ".join(h.describe() for h in o.holders) or o.detail
-                print(f"{o.action}: {o.record.path}" + (f" ({extra})" if extra else ""))
-        return 0
+        return gc.run(
+            state=state, dry_run=args.dry_run, only=args.id, wait=args.wait, as_json=args.json
+        )
     if args.command == "status":
         from .commands.status import status
 
@@ -113,10 +108,4 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        return _run(args)
-    except VenvshimError as exc:
-        exc.report()
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return boundary(lambda: _run(args))
