@@ -1,0 +1,599 @@
+"""What a process started from the old environment keeps after a switch, and what it does not.
+
+Each test starts a real Python process from the project's 3.10 `.venv` (`.venv/bin/python`, as
+an editor, a REPL or a kernel would be started), lets it load things, switches the project with
+the real uv (`uv sync -p 3.11`), then asks the process, over a line protocol on its stdin and
+stdout, what it sees at that precise moment. Modes:
+
+* `shim-posix`: through the shim, Linux semantics. The env becomes a tombstone beside `.venv`.
+* `shim-ntfs`: through the shim under the NTFS emulation (tests/support/ntfsemu.c): a file open
+  or a working directory inside the env makes Windows refuse the directory rename, so the shim
+  refuses the switch and changes nothing.
+* `plain-uv`: the real uv alone, Linux semantics: it deletes the env in place (under the
+  emulation it fails half-way, tests/e2e/test_swap.py).
+
+The facts, each pinned in both directions (a change for the better fails a test as surely as
+one for the worse):
+
+* kept: code and data already loaded, imported extension modules (mapped), open files, a
+  working directory inside the env (the shim keeps it resolving into the tombstone; plain uv
+  leaves a deleted directory);
+* not kept: whatever is looked up by path after the switch (lazy imports, source lines, files
+  not yet open) resolves to `.venv`, which is the NEW env. On POSIX site-packages has the Python
+  version in its path, so after 3.10 -> 3.11 such an import fails with ModuleNotFoundError; when
+  the version stays the same (`uv venv --clear`), or on Windows (`.venv\\Lib\\site-packages`)
+  always, it loads the NEW env's file into a process that still runs the old one's code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, run, venv_version
+from tests.e2e.conftest import status_json, synced_project, tombstones_in, venvshim
+from tests.support.ntfsemu import NtfsemuKit, preload_env
+
+pytest_plugins = ["tests.support.ntfsemu"]
+
+SHIM_POSIX, SHIM_NTFS, PLAIN_UV = "shim-posix", "shim-ntfs", "plain-uv"
+MODES = [SHIM_POSIX, SHIM_NTFS, PLAIN_UV]
+SHIM_MODES = [SHIM_POSIX, SHIM_NTFS]
+REPLY_TIMEOUT = 30.0
+
+# The process under test. Prints "ready", then answers one JSON line per JSON command line:
+# {"value": ...} or {"error": "<exception type>", "message": ..., "name": <ImportError.name>}.
+DRIVER = r"""
+import importlib, inspect, json, os, subprocess, sys
+
+handles = {}
+
+def do(cmd, *args):
+    if cmd == "import":
+        return importlib.import_module(args[0]).__file__
+    if cmd == "attr":
+        return getattr(sys.modules[args[0]], args[1])
+    if cmd == "call":
+        return getattr(sys.modules[args[0]], args[1])()
+    if cmd == "open":
+        handles[args[0]] = open(args[0], "rb")
+        return None
+    if cmd == "read-open":
+        fh = handles[args[0]]
+        fh.seek(0)
+        return fh.read().decode()
+    if cmd == "close":
+        handles.pop(args[0]).close()
+        return None
+    if cmd == "read":
+        with open(args[0], "rb") as fh:
+            return fh.read().decode()
+    if cmd == "chdir":
+        os.chdir(args[0])
+        return None
+    if cmd == "getcwd":
+        return os.getcwd()
+    if cmd == "source":
+        return inspect.getsource(sys.modules[args[0]])
+    if cmd == "sys.path":
+        return sys.path
+    if cmd == "child-python":
+        # What a child started the usual way (subprocess, multiprocessing's spawn) runs.
+        code = "import sys; print('%d.%d' % sys.version_info[:2])"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    raise ValueError(f"unknown command {cmd!r}")
+
+print("ready", flush=True)
+for line in sys.stdin:
+    try:
+        reply = {"value": do(*json.loads(line))}
+    except Exception as exc:
+        name = getattr(exc, "name", None)
+        reply = {"error": type(exc).__name__, "message": str(exc), "name": name}
+    print(json.dumps(reply), flush=True)
+"""
+
+# A real CPython extension module, compiled for the 3.10 interpreter the old env runs on.
+EXTENSION_C = r"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    return PyLong_FromLong(42);
+}
+
+static PyMethodDef methods[] = {
+    {"answer", answer, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "_keepext",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__keepext(void) { return PyModule_Create(&module); }
+"""
+
+
+class Driver:
+    """A running process from the old env, answering commands (see DRIVER)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+        self._buf = b""
+
+    def _line(self) -> bytes:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buf:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise AssertionError(f"driver {self.pid}: no reply within {REPLY_TIMEOUT} s")
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    err = self.proc.stderr.read() if self.proc.stderr is not None else b""
+                    raise AssertionError(f"driver {self.pid} exited: {err.decode()}")
+                self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def ask(self, *cmd: str) -> dict[str, object]:
+        """Send one command and return the reply: {"value": …} or {"error": …, …}."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd).encode() + b"\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self._line())
+        assert isinstance(reply, dict)
+        return reply
+
+    def value(self, *cmd: str) -> object:
+        reply = self.ask(*cmd)
+        assert "error" not in reply, (cmd, reply)
+        return reply["value"]
+
+    def error(self, *cmd: str) -> tuple[object, object]:
+        """(exception type name, ImportError.name) of a command that must fail."""
+        reply = self.ask(*cmd)
+        assert "error" in reply, (cmd, reply)
+        return reply["error"], reply["name"]
+
+
+@dataclass
+class Scenario:
+    mode: str
+    proj: Path
+    env: dict[str, str]  # for uv, the shim and venvshim (preloaded under the emulation)
+    real_uv: Path
+    driver_script: Path
+    elsewhere: Path  # a directory outside the env, the processes' working directory
+
+    @property
+    def venv(self) -> Path:
+        return self.proj / ".venv"
+
+    def site(self, minor: str) -> Path:
+        return self.venv / "lib" / f"python{minor}" / "site-packages"
+
+    def switch(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        uv = str(self.real_uv) if self.mode == PLAIN_UV else "uv"
+        return run([uv, *(argv or ("sync", "-p", "3.11"))], env=self.env, cwd=self.proj)
+
+    def tomb(self) -> Path:
+        (tomb,) = tombstones_in(self.proj)
+        return tomb
+
+    def holders(self) -> list[dict[str, object]]:
+        """Holders of the one tombstone, with kind and path (`gc --dry-run --json`)."""
+        proc = venvshim(["gc", "--dry-run", "--json"], env=self.env, cwd=self.proj)
+        assert proc.returncode == 0, proc.stderr
+        (outcome,) = json.loads(proc.stdout)
+        assert outcome["path"] == str(self.tomb())
+        held = outcome["holders"]
+        assert isinstance(held, list)
+        return held
+
+    @contextmanager
+    def running(
+        self, python: str | None = None, *, cwd: Path | None = None, path: str | None = None
+    ) -> Iterator[Driver]:
+        """The driver, started from the old env's `bin/python` (by absolute path unless
+        `python` says otherwise, as editors do), in a directory outside the env unless `cwd`
+        says otherwise, without the emulation or VIRTUAL_ENV; `path` replaces PATH."""
+        skip = {"LD_PRELOAD", "NTFSEMU_LOG", "NTFSEMU_DISABLE", "VIRTUAL_ENV", "PYTHONPATH"}
+        env = {k: v for k, v in self.env.items() if k not in skip}
+        if path is not None:
+            env["PATH"] = path
+        proc = subprocess.Popen(
+            [python or str(self.venv / "bin" / "python"), str(self.driver_script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd or self.elsewhere,
+            env=env,
+        )
+        driver = Driver(proc)
+        try:
+            assert driver._line() == b"ready"
+            yield driver
+        finally:
+            with suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                for stream in (proc.stdout, proc.stderr):
+                    if stream is not None:
+                        stream.close()
+
+
+@pytest.fixture(scope="session")
+def keepext(tmp_path_factory: pytest.TempPathFactory, pythons: dict[str, Path]) -> Path:
+    """`_keepext<EXT_SUFFIX>`, a CPython 3.10 extension module built with gcc."""
+    gcc = shutil.which("gcc")
+    require(gcc is not None, "gcc, to build a CPython extension module")
+    assert gcc is not None
+    query = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], "
+    query += "sysconfig.get_config_var('EXT_SUFFIX')]))"
+    out = subprocess.run(
+        [pythons["3.10"], "-I", "-c", query], capture_output=True, text=True, check=True
+    )
+    include, suffix = json.loads(out.stdout)
+    require(Path(include, "Python.h").is_file(), f"Python.h of CPython 3.10 in {include}")
+    build = tmp_path_factory.mktemp("keepext")
+    target = build / f"_keepext{suffix}"
+    source = build / "keepext.c"
+    source.write_text(EXTENSION_C)
+    cc = subprocess.run(
+        [gcc, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-I", include, source, "-o", target],
+        capture_output=True,
+        text=True,
+    )
+    assert cc.returncode == 0 and not cc.stderr.strip(), cc.stderr
+    return target
+
+
+@pytest.fixture
+def scenario(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    shim_env: dict[str, str],
+    real_uv: Path,
+    ntfsemu: NtfsemuKit,
+) -> Scenario:
+    """A project whose `.venv` runs 3.10 (made by the plain uv), in the mode of the test."""
+    mode = request.param
+    env = {**shim_env, "VENVSHIM_NO_BACKGROUND_GC": "1"}
+    if mode == SHIM_NTFS:
+        env = preload_env(env, ntfsemu.lib)
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proj = synced_project(tmp_path / "proj", env, str(real_uv))
+    return Scenario(mode, proj, env, real_uv, script, elsewhere)
+
+
+def parametrize_modes(modes: list[str]) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("scenario", modes, indirect=True)
+
+
+def _switched(p: Scenario, *argv: str, minor: str = "3.11") -> None:
+    proc = p.switch(*argv)
+    assert proc.returncode == 0, proc.stderr
+    assert venv_version(p.venv) == minor
+    if p.mode == PLAIN_UV:
+        assert tombstones_in(p.proj) == []
+    else:
+        assert venv_version(p.tomb()) == "3.10"
+
+
+def _refused_naming(p: Scenario, driver: Driver, what: str) -> None:
+    """The emulated Windows refuses the rename: the shim changes nothing and names the holder."""
+    proc = p.switch()
+    assert proc.returncode == 1, proc.stderr
+    assert f"pid {driver.pid}" in proc.stderr and what in proc.stderr, proc.stderr
+    assert venv_version(p.venv) == "3.10"
+    assert tombstones_in(p.proj) == [] and status_json(p.env, p.proj) == []
+
+
+def _mapped_paths(pid: int, needle: str) -> set[str]:
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {ln.split(None, 5)[5] for ln in lines if needle in ln}
+
+
+# ------------------------------------------------------------------------------ (a)
+
+
+@parametrize_modes(MODES)
+def test_extension_module_imported_before_keeps_working(scenario: Scenario, keepext: Path) -> None:
+    p = scenario
+    ext = p.site("3.10") / keepext.name
+    shutil.copy2(keepext, ext)
+    with p.running() as driver:
+        assert driver.value("import", "_keepext") == str(ext)
+        assert driver.value("call", "_keepext", "answer") == 42
+        _switched(p)
+        assert not any(p.venv.rglob("_keepext*"))
+        # Still callable: the code is mapped from the old file.
+        assert driver.value("call", "_keepext", "answer") == 42
+        if p.mode == PLAIN_UV:  # unlinked, kept alive by the mapping alone
+            assert _mapped_paths(driver.pid, "_keepext") == {f"{ext} (deleted)"}
+        else:  # mapped from the tombstone, which is kept for it
+            moved = p.tomb() / ext.relative_to(p.venv)
+            assert _mapped_paths(driver.pid, "_keepext") == {str(moved)}
+            assert moved.is_file()
+            assert [(h["pid"], h["kind"], h["path"]) for h in p.holders()] == [
+                (driver.pid, "mapped", str(moved))
+            ]
+
+
+# ------------------------------------------------------------------------------ (b)
+
+
+@parametrize_modes(MODES)
+def test_file_open_before_stays_readable(scenario: Scenario) -> None:
+    p = scenario
+    notes = p.venv / "notes.txt"
+    notes.write_bytes(b"old env's notes\n")
+    with p.running() as driver:
+        driver.value("open", str(notes))
+        fd_links = {os.readlink(f) for f in Path(f"/proc/{driver.pid}/fd").iterdir()}
+        assert str(notes) in fd_links
+        if p.mode == SHIM_NTFS:
+            # Windows cannot rename a directory with a file open beneath it: no switch at all.
+            _refused_naming(p, driver, "notes.txt")
+            assert driver.value("read-open", str(notes)) == "old env's notes\n"
+            assert driver.value("read", str(notes)) == "old env's notes\n"
+            # Closing the file (the process still runs) lets the same switch through.
+            driver.value("close", str(notes))
+            _switched(p)
+            return
+        _switched(p)
+        notes.write_bytes(b"new env's notes\n")  # the same path in the new env
+        # The open handle reads the old bytes; opening the path again reads the new env's file.
+        assert driver.value("read-open", str(notes)) == "old env's notes\n"
+        assert driver.value("read", str(notes)) == "new env's notes\n"
+        fd_links = {os.readlink(f) for f in Path(f"/proc/{driver.pid}/fd").iterdir()}
+        if p.mode == PLAIN_UV:
+            assert f"{notes} (deleted)" in fd_links
+        else:
+            moved = p.tomb() / "notes.txt"
+            assert str(moved) in fd_links and moved.read_bytes() == b"old env's notes\n"
+            assert [(h["pid"], h["kind"], h["path"]) for h in p.holders()] == [
+                (driver.pid, "open", str(moved))
+            ]
+
+
+# ------------------------------------------------------------------------------ (c)
+
+
+@parametrize_modes(MODES)
+def test_working_directory_inside_env(scenario: Scenario) -> None:
+    p = scenario
+    data = p.venv / "data"
+    data.mkdir()
+    (data / "somefile").write_text("old env's file\n")
+    with p.running() as driver:
+        driver.value("chdir", str(data))
+        assert driver.value("read", "./somefile") == "old env's file\n"
+        if p.mode == SHIM_NTFS:
+            # Windows cannot rename a directory that is a process's working directory (or holds
+            # one): the switch is refused and the process keeps the untouched env.
+            _refused_naming(p, driver, "cwd")
+            assert driver.value("getcwd") == str(data)
+            assert driver.value("read", "./somefile") == "old env's file\n"
+            driver.value("chdir", str(p.elsewhere))  # leaving it lets the switch through
+            _switched(p)
+            return
+        _switched(p)
+        data.mkdir()
+        (data / "somefile").write_text("new env's file\n")  # the same path in the new env
+        if p.mode == PLAIN_UV:
+            # Its working directory was deleted: relative paths resolve to nothing.
+            assert os.readlink(f"/proc/{driver.pid}/cwd") == f"{data} (deleted)"
+            assert driver.error("getcwd") == ("FileNotFoundError", None)
+            assert driver.error("read", "./somefile") == ("FileNotFoundError", None)
+        else:
+            # It sits in the tombstone: relative paths still reach the old env's files.
+            moved = p.tomb() / "data"
+            assert driver.value("getcwd") == str(moved)
+            assert driver.value("read", "./somefile") == "old env's file\n"
+            assert [(h["pid"], h["kind"], h["path"]) for h in p.holders()] == [
+                (driver.pid, "cwd", str(moved))
+            ]
+        # An absolute path names the new env, whatever the working directory.
+        assert driver.value("read", str(data / "somefile")) == "new env's file\n"
+
+
+# ------------------------------------------------------------------------------ (d)
+
+EARLY_PY = '''"""Imported before the switch."""
+
+VALUE = "old"
+
+
+def hello():
+    return "hello from the old env"
+'''
+
+
+@parametrize_modes(MODES)
+def test_code_imported_before_keeps_working(scenario: Scenario) -> None:
+    p = scenario
+    early = p.site("3.10") / "early.py"
+    early.write_text(EARLY_PY)
+    with p.running() as driver:
+        assert driver.value("import", "early") == str(early)
+        _switched(p)
+        assert driver.value("call", "early", "hello") == "hello from the old env"
+        assert driver.value("attr", "early", "VALUE") == "old"
+        # What the module's path names is read again: its source is no longer there (it is in
+        # the tombstone, or deleted), so tracebacks and inspect lose it.
+        assert driver.error("source", "early") == ("OSError", None)
+
+
+# ------------------------------------------------------------------------------ (e)
+
+
+def _install(site: Path, value: str, *, only_old: bool = False) -> None:
+    """Pure-Python modules: `both` and the package `pkg` (with a submodule `pkg.later`) in both
+    envs, with different content; `oldonly` in the old env only."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "both.py").write_text(f"VALUE = {value!r}\n")
+    (site / "pkg").mkdir(exist_ok=True)
+    (site / "pkg" / "__init__.py").write_text(f"VALUE = {value!r}\n")
+    (site / "pkg" / "later.py").write_text(f"VALUE = {value!r}\n")
+    if only_old:
+        (site / "oldonly.py").write_text("VALUE = 'old'\n")
+
+
+@parametrize_modes(MODES)
+def test_lazy_import_after_switch_to_another_python(scenario: Scenario) -> None:
+    """sys.path names `.venv/lib/python3.10/site-packages`, absent from the 3.11 env: modules
+    not imported yet are not found, not even those the new env has too."""
+    p = scenario
+    old_site = p.site("3.10")
+    _install(old_site, "old", only_old=True)
+    with p.running() as driver:
+        syspath = driver.value("sys.path")
+        assert isinstance(syspath, list) and str(old_site) in syspath
+        assert driver.value("import", "pkg") == str(old_site / "pkg" / "__init__.py")
+        _switched(p)
+        _install(p.site("3.11"), "new")
+        assert not old_site.exists()
+        assert driver.error("import", "oldonly") == ("ModuleNotFoundError", "oldonly")
+        assert driver.error("import", "both") == ("ModuleNotFoundError", "both")
+        # A submodule of a package imported before: its __path__ names the old env's path too.
+        assert driver.error("import", "pkg.later") == ("ModuleNotFoundError", "pkg.later")
+        assert driver.value("attr", "pkg", "VALUE") == "old"
+        # sys.executable names `.venv/bin/python`: a child started from it runs the new env.
+        assert driver.value("child-python") == "3.11"
+
+
+@parametrize_modes(MODES)
+def test_lazy_import_after_switch_to_the_same_python_loads_the_new_env(scenario: Scenario) -> None:
+    """`uv venv --clear` with the same Python: the old path exists again, in the new env, and a
+    lazy import loads the NEW env's file into a process running the old env's code. On Windows
+    (`.venv\\Lib\\site-packages`, no version) this is what every switch does."""
+    p = scenario
+    old_site = p.site("3.10")
+    _install(old_site, "old", only_old=True)
+    (old_site / "early.py").write_text(EARLY_PY)
+    with p.running() as driver:
+        driver.value("import", "early")
+        driver.value("import", "pkg")
+        _switched(p, "venv", "--clear", "-p", "3.10", minor="3.10")
+        _install(p.site("3.10"), "new")
+        assert driver.value("import", "both") == str(old_site / "both.py")
+        assert driver.value("attr", "both", "VALUE") == "new"
+        assert driver.value("import", "pkg.later") == str(old_site / "pkg" / "later.py")
+        assert driver.value("attr", "pkg.later", "VALUE") == "new"
+        assert driver.value("attr", "pkg", "VALUE") == "old"  # imported before: old
+        assert driver.value("attr", "early", "VALUE") == "old"
+        assert driver.error("import", "oldonly") == ("ModuleNotFoundError", "oldonly")
+
+
+# ------------------------------------------------------------------------------ (f)
+
+
+@parametrize_modes(SHIM_MODES)
+def test_running_process_is_listed_and_keeps_the_tombstone_until_it_exits(
+    scenario: Scenario, keepext: Path
+) -> None:
+    """A process that only imported pure-Python code maps nothing in the env (bin/python links
+    to the base interpreter): its command line names the env. One that loaded an extension
+    module maps a file in the tombstone."""
+    p = scenario
+    (p.site("3.10") / "early.py").write_text(EARLY_PY)
+    shutil.copy2(keepext, p.site("3.10") / keepext.name)
+    with p.running() as pure, p.running() as native:
+        pure.value("import", "early")
+        native.value("import", "_keepext")
+        _switched(p)
+        tomb = p.tomb()
+        by_pid = {h["pid"]: (h["kind"], h["path"]) for h in p.holders()}
+        assert by_pid == {
+            pure.pid: ("cmdline", str(p.venv / "bin" / "python")),
+            native.pid: ("mapped", str(tomb / "lib/python3.10/site-packages" / keepext.name)),
+        }
+        (row,) = status_json(p.env, p.proj)
+        assert row["path"] == str(tomb) and row["original"] == str(p.venv)
+        # Named as started: `comm` is the basename execve was given, `.venv/bin/python`.
+        assert sorted(row["holders"], key=lambda h: h["pid"]) == [
+            {"pid": pid, "name": "python"} for pid in sorted((pure.pid, native.pid))
+        ]
+        gc = venvshim(["gc"], env=p.env, cwd=p.proj)
+        assert gc.returncode == 0 and gc.stdout.startswith("held: "), gc.stdout
+        assert tomb.is_dir()
+    # Both exited (and were reaped): the next gc deletes the tombstone.
+    gc = venvshim(["gc"], env=p.env, cwd=p.proj)
+    assert gc.returncode == 0 and gc.stdout == f"deleted: {tomb}\n", gc.stdout
+    assert not tomb.exists() and status_json(p.env, p.proj) == []
+    assert venv_version(p.venv) == "3.11"
+
+
+@pytest.mark.parametrize("how", ["relative-then-chdir", "through-a-symlink", "found-on-PATH"])
+@parametrize_modes([SHIM_POSIX])
+def test_pure_python_process_started_from_the_env_but_not_named(
+    scenario: Scenario, how: str
+) -> None:
+    """Known detection gaps, pinned so that a fix flips this test. On Linux a pure-Python
+    process maps nothing in the env (bin/python links to the base interpreter): only its command
+    line or VIRTUAL_ENV can tell, and these three name the env in ways `holders_of` does not
+    recognise (a relative argv[0] resolved against the cwd it has NOW, not the one it started
+    in; the project reached through a symlink; `python` found on PATH). Such a process uses
+    nothing in the tombstone (every path it has names `.venv`), so gc deleting the tombstone
+    changes nothing for it, but `venvshim status` does not name it for a restart."""
+    p = scenario
+    link = p.proj.parent / "link"
+    link.symlink_to(p.proj)
+    (p.site("3.10") / "early.py").write_text(EARLY_PY)
+    starts = {
+        "relative-then-chdir": lambda: p.running(".venv/bin/python", cwd=p.proj),
+        "through-a-symlink": lambda: p.running(str(link / ".venv" / "bin" / "python")),
+        "found-on-PATH": lambda: p.running("python", path=f"{p.venv / 'bin'}:{p.env['PATH']}"),
+    }
+    with starts[how]() as driver:
+        syspath = driver.value("sys.path")  # it runs from the old env
+        assert isinstance(syspath, list)
+        site = str(p.site("3.10").relative_to(p.proj))
+        expected = {str(p.site("3.10")), str(link / site)}  # through the link: as named
+        assert expected & set(syspath), syspath
+        driver.value("import", "early")
+        driver.value("chdir", str(p.elsewhere))
+        _switched(p)
+        tomb = p.tomb()
+        assert driver.pid not in {h["pid"] for h in p.holders()}  # the gap
+        (row,) = status_json(p.env, p.proj)
+        assert row["holders"] == []
+        gc = venvshim(["gc"], env=p.env, cwd=p.proj)
+        assert gc.stdout == f"deleted: {tomb}\n", gc.stdout
+        # ... and the process cannot tell: what it keeps is in memory, what it looks up is new.
+        assert driver.value("call", "early", "hello") == "hello from the old env"
+        assert driver.error("import", "both") == ("ModuleNotFoundError", "both")
+        assert driver.value("child-python") == "3.11"
