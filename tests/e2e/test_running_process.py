@@ -215,7 +215,12 @@ class Scenario:
 
     @contextmanager
     def running(
-        self, python: str | None = None, *, cwd: Path | None = None, path: str | None = None
+        self,
+        python: str | None = None,
+        *,
+        cwd: Path | None = None,
+        path: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Iterator[Driver]:
         """The driver, started from the old env's `bin/python` (by absolute path unless
         `python` says otherwise, as editors do), in a directory outside the env unless `cwd`
@@ -224,6 +229,7 @@ class Scenario:
         env = {k: v for k, v in self.env.items() if k not in skip}
         if path is not None:
             env["PATH"] = path
+        env.update(extra_env or {})
         proc = subprocess.Popen(
             [python or str(self.venv / "bin" / "python"), str(self.driver_script)],
             stdin=subprocess.PIPE,
@@ -559,22 +565,22 @@ def test_running_process_is_listed_and_keeps_the_tombstone_until_it_exits(
 
 @pytest.mark.parametrize("how", ["relative-then-chdir", "through-a-symlink", "found-on-PATH"])
 @parametrize_modes([SHIM_POSIX])
-def test_pure_python_process_started_from_the_env_but_not_named(
-    scenario: Scenario, how: str
-) -> None:
-    """Known detection gaps, pinned so that a fix flips this test. On Linux a pure-Python
-    process maps nothing in the env (bin/python links to the base interpreter): only its command
-    line or VIRTUAL_ENV can tell, and these three name the env in ways `holders_of` does not
-    recognise (a relative argv[0] resolved against the cwd it has NOW, not the one it started
-    in; the project reached through a symlink; `python` found on PATH). Such a process uses
-    nothing in the tombstone (every path it has names `.venv`), so gc deleting the tombstone
-    changes nothing for it, but `venvshim status` does not name it for a restart."""
+def test_pure_python_process_started_from_the_env_is_a_holder(scenario: Scenario, how: str) -> None:
+    """On Linux a pure-Python process maps nothing in the env (bin/python links to the base
+    interpreter): only how it was started tells, and these three name the env indirectly (a
+    relative argv[0] from the directory a shell started it in, `$PWD`, while it has changed
+    directory since; the project reached through a symlink; `python` found first on PATH in the
+    env's bin). Each counts as holding the tombstone: status names it for a restart, and gc
+    keeps the tombstone until it exits, though such a process uses nothing in it."""
     p = scenario
     link = p.proj.parent / "link"
     link.symlink_to(p.proj)
     (p.site("3.10") / "early.py").write_text(EARLY_PY)
     starts = {
-        "relative-then-chdir": lambda: p.running(".venv/bin/python", cwd=p.proj),
+        # as a shell starts it: PWD names the directory it was started in
+        "relative-then-chdir": lambda: p.running(
+            ".venv/bin/python", cwd=p.proj, extra_env={"PWD": str(p.proj)}
+        ),
         "through-a-symlink": lambda: p.running(str(link / ".venv" / "bin" / "python")),
         "found-on-PATH": lambda: p.running("python", path=f"{p.venv / 'bin'}:{p.env['PATH']}"),
     }
@@ -588,12 +594,15 @@ def test_pure_python_process_started_from_the_env_but_not_named(
         driver.value("chdir", str(p.elsewhere))
         _switched(p)
         tomb = p.tomb()
-        assert driver.pid not in {h["pid"] for h in p.holders()}  # the gap
+        assert driver.pid in {h["pid"] for h in p.holders()}
         (row,) = status_json(p.env, p.proj)
-        assert row["holders"] == []
+        assert [h["pid"] for h in row["holders"]] == [driver.pid]
         gc = venvshim(["gc"], env=p.env, cwd=p.proj)
-        assert gc.stdout == f"deleted: {tomb}\n", gc.stdout
-        # ... and the process cannot tell: what it keeps is in memory, what it looks up is new.
+        assert gc.stdout.startswith(f"held: {tomb}"), gc.stdout
+        assert tomb.is_dir()
+        # What it keeps is in memory, what it looks up is new.
         assert driver.value("call", "early", "hello") == "hello from the old env"
         assert driver.error("import", "both") == ("ModuleNotFoundError", "both")
         assert driver.value("child-python") == "3.11"
+    gc = venvshim(["gc"], env=p.env, cwd=p.proj)
+    assert gc.stdout == f"deleted: {tomb}\n", gc.stdout

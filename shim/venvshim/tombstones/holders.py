@@ -1,10 +1,13 @@
 """Who still uses a tombstone: one scan of the process table, matched against many tombstones.
 
 A process holds a tombstone when its executable, working directory, an open file or a mapped file
-lies under it, or (for processes started before the tombstone was made) its command line or
-`VIRTUAL_ENV` names the environment's original path: a pure-Python process started from
-`.venv/bin/python` on Linux maps nothing under the env (bin/python is a link to the base
-interpreter), so only its argv/environment tell.
+lies under it, or, for a process started before the tombstone was made, anything it was started
+with names the environment's original path: its command line (an argument, `--python=…`, a
+relative `.venv/bin/python` resolved against the directory it runs in now and the one it was
+started in, `$PWD`; a bare `python` looked up on its own PATH), or VIRTUAL_ENV, PYTHONHOME,
+PYTHONPATH, CONDA_PREFIX in its environment; each also through symlinked parent directories. A
+pure-Python process started from `.venv/bin/python` on Linux maps nothing under the env
+(bin/python is a link to the base interpreter), so only these tell.
 
 Linux reads /proc directly: psutil's `memory_maps()` parses smaps and is several times slower
 (windows-and-holders.md). Elsewhere psutil provides the same facts.
@@ -14,14 +17,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+# Environment variables of a process that say which environment it runs from.
+ENV_PATHS = ("VIRTUAL_ENV", "PYTHONHOME", "CONDA_PREFIX")
+ENV_PATH_LISTS = ("PYTHONPATH",)
+WANTED_ENV = (*ENV_PATHS, *ENV_PATH_LISTS, "PATH", "PWD")
 
 
 class Proc:
-    """What one process refers to. `paths` are (kind, path) with kind exe/cwd/open/mapped."""
+    """What one process refers to. `paths` are (kind, path) with kind exe/cwd/open/mapped;
+    `environ` holds the WANTED_ENV variables it was started with."""
 
-    __slots__ = ("cmdline", "created", "cwd", "name", "paths", "pid", "virtual_env")
+    __slots__ = ("cmdline", "created", "cwd", "environ", "name", "paths", "pid")
 
     def __init__(
         self,
@@ -30,7 +39,7 @@ class Proc:
         created: float,
         paths: list[tuple[str, str]],
         cmdline: list[str],
-        virtual_env: str | None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.pid = pid
         self.cwd = next((p for kind, p in paths if kind == "cwd"), None)
@@ -38,7 +47,7 @@ class Proc:
         self.created = created
         self.paths = paths
         self.cmdline = cmdline
-        self.virtual_env = virtual_env
+        self.environ = dict(environ or {})
 
 
 class Holder:
@@ -61,14 +70,73 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _names(arg: str, original: str, cwd: str | None) -> bool:
-    """Does a command-line argument refer to `original`? (`.venv/bin/python` started from the
-    project dir names it relatively; `--python=/p/.venv/bin/python` embeds it.)"""
-    if original in os.path.normcase(arg):
-        return True
-    if cwd and not os.path.isabs(arg) and ("/" in arg or os.sep in arg):
-        return _under(os.path.normcase(os.path.normpath(os.path.join(cwd, arg))), original)
-    return False
+class _Original:
+    """The environment's original path, and the cheap tests of whether a path names it."""
+
+    def __init__(self, original: str) -> None:
+        self.path = os.path.normcase(os.path.normpath(original))
+        self.parent, self.base = os.path.split(self.path)
+        self._real_parent = os.path.normcase(os.path.realpath(self.parent))
+        self._parents: dict[str, bool] = {}
+
+    def mentioned(self, text: str) -> bool:
+        return self.base in os.path.normcase(text)
+
+    def names(self, path: str, *bases: str | None) -> bool:
+        """Does `path` (absolute, or relative to one of `bases`) lie in the environment? The
+        environment's own name is compared as written (after the swap `.venv` is the NEW env);
+        only the directories above it are resolved, for a project reached through a link."""
+        candidates = [path] if os.path.isabs(path) else [os.path.join(b, path) for b in bases if b]
+        for candidate in candidates:
+            norm = os.path.normcase(os.path.normpath(candidate))
+            if _under(norm, self.path):
+                return True
+            head = norm
+            while True:
+                head, tail = os.path.split(head)
+                if not tail:
+                    break
+                if tail == self.base and self._same_parent(head):
+                    return True
+        return False
+
+    def _same_parent(self, directory: str) -> bool:
+        if directory not in self._parents:
+            real = os.path.normcase(os.path.realpath(directory))
+            self._parents[directory] = real in (self.parent, self._real_parent)
+        return self._parents[directory]
+
+
+def _started_from(proc: Proc, orig: _Original) -> Holder | None:
+    """What in the way `proc` was started names the environment, if anything."""
+    env = proc.environ
+    start = env.get("PWD")
+    for name in ENV_PATHS:
+        value = env.get(name)
+        if value and orig.mentioned(value) and orig.names(value, start, proc.cwd):
+            return Holder(proc.pid, proc.name, name, value)
+    for name in ENV_PATH_LISTS:
+        for entry in env.get(name, "").split(os.pathsep):
+            if entry and orig.mentioned(entry) and orig.names(entry, start, proc.cwd):
+                return Holder(proc.pid, proc.name, name, entry)
+    for arg in proc.cmdline:
+        if not orig.mentioned(arg):
+            continue
+        if orig.path in os.path.normcase(arg):  # `--python=/p/.venv/bin/python`, ...
+            return Holder(proc.pid, proc.name, "cmdline", arg)
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if ("/" in value or os.sep in value) and orig.names(value, proc.cwd, start):
+            return Holder(proc.pid, proc.name, "cmdline", arg)
+    argv0 = proc.cmdline[0] if proc.cmdline else ""
+    if argv0 and "/" not in argv0 and os.sep not in argv0 and orig.mentioned(env.get("PATH", "")):
+        # `python` found on its PATH: the first directory that has it, or one of the env's
+        # before any other (the name may be gone from the new env).
+        for entry in env.get("PATH", "").split(os.pathsep):
+            if entry and orig.names(entry, start):
+                return Holder(proc.pid, proc.name, "PATH", os.path.join(entry, argv0))
+            if entry and os.access(os.path.join(entry, argv0), os.X_OK):
+                break
+    return None
 
 
 def holders_of(
@@ -76,6 +144,7 @@ def holders_of(
 ) -> list[Holder]:
     """Processes holding the directory `tomb` (after `original` was renamed to it at `since`)."""
     tomb = os.path.normcase(os.path.abspath(tomb))
+    orig = _Original(original) if original is not None and since is not None else None
     found: list[Holder] = []
     for proc in procs:
         if proc.pid == os.getpid():
@@ -88,14 +157,8 @@ def holders_of(
             ),
             None,
         )
-        if hit is None and original is not None and since is not None and proc.created <= since:
-            orig = os.path.normcase(original)
-            if proc.virtual_env and _under(os.path.normcase(proc.virtual_env), orig):
-                hit = Holder(proc.pid, proc.name, "VIRTUAL_ENV", proc.virtual_env)
-            else:
-                arg = next((a for a in proc.cmdline if _names(a, orig, proc.cwd)), None)
-                if arg is not None:
-                    hit = Holder(proc.pid, proc.name, "cmdline", arg)
+        if hit is None and orig is not None and since is not None and proc.created <= since:
+            hit = _started_from(proc, orig)
         if hit is not None:
             found.append(hit)
     return found
@@ -121,15 +184,19 @@ if sys.platform.startswith("linux"):
             pass
         return sorted(set(paths))
 
-    def _environ_virtual_env(pid: str) -> str | None:
+    _WANTED = tuple(name.encode() + b"=" for name in WANTED_ENV)
+
+    def _environ(pid: str) -> dict[str, str]:
+        found: dict[str, str] = {}
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
                 for item in fh.read().split(b"\0"):
-                    if item.startswith(b"VIRTUAL_ENV="):
-                        return os.fsdecode(item[len(b"VIRTUAL_ENV=") :])
+                    if item.startswith(_WANTED):
+                        name, _, value = item.partition(b"=")
+                        found.setdefault(os.fsdecode(name), os.fsdecode(value))
         except OSError:
             pass
-        return None
+        return found
 
     _BOOT = None
 
@@ -175,9 +242,7 @@ if sys.platform.startswith("linux"):
                     name = fh.read().strip()
             except OSError:
                 continue  # exited while we looked
-            procs.append(
-                Proc(int(pid), name, _created(pid), paths, cmdline, _environ_virtual_env(pid))
-            )
+            procs.append(Proc(int(pid), name, _created(pid), paths, cmdline, _environ(pid)))
         return procs
 
 else:
@@ -200,9 +265,9 @@ else:
             except (psutil.Error, OSError, NotImplementedError):
                 pass
             try:
-                virtual_env = p.environ().get("VIRTUAL_ENV")
+                environ = {k: v for k, v in p.environ().items() if k.upper() in WANTED_ENV}
             except (psutil.Error, OSError):
-                virtual_env = None
+                environ = {}
             procs.append(
                 Proc(
                     info["pid"],
@@ -210,7 +275,7 @@ else:
                     info.get("create_time") or 0.0,
                     paths,
                     info.get("cmdline") or [],
-                    virtual_env,
+                    {k.upper(): v for k, v in environ.items()},
                 )
             )
         return procs

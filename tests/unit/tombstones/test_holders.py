@@ -11,8 +11,11 @@ TOMB = "/p/.venv.venvshim-tomb-1"
 ORIG = "/p/.venv"
 
 
-def _proc(pid: int, *, paths=(), cmdline=(), venv=None, created=100.0, cwd="/p") -> Proc:  # type: ignore[no-untyped-def]
-    return Proc(pid, f"proc{pid}", created, [("cwd", cwd), *paths], list(cmdline), venv)
+def _proc(pid: int, *, paths=(), cmdline=(), venv=None, created=100.0, cwd="/p", env=None) -> Proc:  # type: ignore[no-untyped-def]
+    environ = dict(env or {})
+    if venv is not None:
+        environ["VIRTUAL_ENV"] = venv
+    return Proc(pid, f"proc{pid}", created, [("cwd", cwd), *paths], list(cmdline), environ)
 
 
 def test_matches_each_kind_of_hold() -> None:
@@ -31,6 +34,41 @@ def test_matches_each_kind_of_hold() -> None:
     assert [h.pid for h in found] == [1, 2, 3, 4, 5, 6]
     assert [h.kind for h in found] == ["exe", "mapped", "open", "cwd", "cmdline", "VIRTUAL_ENV"]
     assert "pid 1 (proc1): exe" in found[0].describe()
+
+
+def test_every_way_a_process_was_started_from_the_env(tmp_path: Path) -> None:
+    """Started before the swap, holding nothing under the env: what it was started with still
+    names it (the project through a link, a relative path from where it started, PATH, ...)."""
+    proj = tmp_path / "real" / "proj"
+    (proj / ".venv" / "bin").mkdir(parents=True)
+    (proj / ".venv" / "bin" / "python").touch(mode=0o755)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    orig = str(proj / ".venv")
+    tomb = str(proj / ".venv.venvshim-tomb-1")
+    other = tmp_path / "other"
+    (other / "bin").mkdir(parents=True)
+    (other / "bin" / "python").touch(mode=0o755)
+    linked = str(tmp_path / "link" / "proj")
+    procs = [
+        # started as .venv/bin/python in the project, then changed directory
+        _proc(1, cmdline=[".venv/bin/python", "x.py"], cwd="/tmp", env={"PWD": str(proj)}),
+        # the project reached through a symlinked directory
+        _proc(2, cmdline=[f"{linked}/.venv/bin/python", "-m", "pylsp"], cwd="/"),
+        # `python` found first on PATH in the env's bin, no VIRTUAL_ENV
+        _proc(3, cmdline=["python", "x.py"], env={"PATH": f"{orig}/bin:/usr/bin"}),
+        _proc(4, env={"PYTHONPATH": f"/lib:{orig}/lib/python3.10/site-packages"}),
+        _proc(5, env={"PYTHONHOME": f"{linked}/.venv"}),
+        _proc(6, cmdline=[f"--python={orig}/bin/python"]),
+        # not started from it: python found earlier on PATH, another env, a sibling name
+        _proc(7, cmdline=["python"], env={"PATH": f"{other}/bin:{orig}/bin"}),
+        _proc(8, cmdline=[f"{linked}/.venv2/bin/python"], env={"VIRTUAL_ENV": str(other)}),
+        _proc(9, cmdline=["python", ".venv/bin/x"], cwd="/", env={"PWD": "/elsewhere"}),
+    ]
+    found = holders_of(procs, tomb, original=orig, since=200.0)
+    assert [(h.pid, h.kind) for h in found] == [
+        (1, "cmdline"), (2, "cmdline"), (3, "PATH"), (4, "PYTHONPATH"), (5, "PYTHONHOME"),
+        (6, "cmdline"),
+    ]  # fmt: skip
 
 
 def test_scan_sees_a_real_process_holding_a_file(tmp_path: Path) -> None:
