@@ -9,6 +9,7 @@ a way that does not depend on prose, or protects.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def dry_run(
     path = Path(shown)
     if not path.is_absolute():
         # uv prints paths relative to where it works (--directory, UV_WORKING_DIR).
-        path = Path(uvargs.working_dir(inv, cwd=str(cwd), env=env)) / path
+        path = Path(uvargs.working_dir(inv, cwd=str(cwd), env=env, facts=facts)) / path
     return Answer(answer, path, seen[-1].strip())
 
 
@@ -144,6 +145,46 @@ def python_find(
     env: Mapping[str, str],
     facts: Facts,
 ) -> str | None:
-    """Step 7 of decision.py: "replace" or "keep" from the interpreter uv resolves for the same
-    request, compared with the environment's own; None when that cannot tell."""
-    return None
+    """Step 7 of decision.py, in no wording of uv's: "keep" when uv, asked for the interpreter
+    of the same request in the same project (`uv python find`, in every release since 0.4),
+    answers with the environment's own python, "replace" when it answers with another one, None
+    when it does not answer.
+
+    `uv python find` takes an active environment first when it satisfies the request, the
+    version files and `requires-python`: so VIRTUAL_ENV names this environment for the question
+    (whichever way the project names it: `.venv`, UV_PROJECT_ENVIRONMENT, `--active`). A request
+    the project's `requires-python` excludes makes uv warn and `uv sync` fail before touching
+    anything: "keep". Not covered: a `pyvenv.cfg` whose `version_info` was edited by hand."""
+    import subprocess
+
+    argv = [real_uv, "python", "find"]
+    request = inv.value("--python") or env.get("UV_PYTHON")
+    if request:
+        argv.append(request)
+    for name in ("--directory", "--project", "--config-file", "--python-preference", "--cache-dir"):
+        value = inv.value(name)
+        if value is not None:
+            argv.append(f"{name}={value}")
+    argv += [f for f in ("--no-config", "--managed-python", "--no-managed-python", "--offline")
+             if inv.flag(f)]  # fmt: skip
+    script_project = uvargs.script_project(inv, cwd=str(cwd), env=env, facts=facts)
+    if script_project is not None and inv.value("--project") is None:
+        argv.append(f"--project={script_project}")
+    child = {k: v for k, v in decision.dry_run_env(env).items() if k not in ("CONDA_PREFIX",)}
+    child["VIRTUAL_ENV"] = str(current.real_dir)
+    child.pop("UV_PYTHON", None)
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=child, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = proc.stdout.decode("utf-8", "surrogateescape").strip()
+    if proc.returncode != 0 or not found or "\n" in found or not os.path.isabs(found):
+        return None
+    if b"incompatible with the project's Python requirement" in proc.stderr:
+        return decision.KEEP  # uv refuses the request before touching the environment
+    for root in (current.real_dir, current.path):
+        if os.path.normpath(found).startswith(os.path.normpath(str(root)) + os.sep):
+            return decision.KEEP
+    return decision.REPLACE

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..state import StateRoot
     from .envstate import EnvState
     from .uvargs import Invocation
+    from .uvfacts import Facts
 
 REPLACE = "replace"
 KEEP = "keep"
@@ -74,8 +75,9 @@ def in_scope(inv: Invocation, env: Mapping[str, str]) -> bool:
     if cmd == "check":
         return not (dry_run or inv.flag("--script"))
     if cmd == "run":
-        # `--no-sync` still replaces an env uv cannot open (decided in step 4).
-        if inv.flag("--no-project", "--isolated", "--script", "--gui-script"):
+        # `--no-sync` still replaces an env uv cannot open (decided in step 4); `--script F`
+        # replaces the project env when F has no inline metadata (decided in `locate`).
+        if inv.flag("--no-project", "--isolated"):
             return False
         return not (uvargs.env_flag(env, "UV_NO_PROJECT") or uvargs.env_flag(env, "UV_ISOLATED"))
     if cmd in ("add", "remove"):
@@ -91,7 +93,9 @@ def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
     return inv.command != "venv" and not (inv.command == "run" and uvargs.no_sync(inv, env))
 
 
-def dry_run_argv(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> list[str]:
+def dry_run_argv(
+    inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
+) -> list[str]:
     """`sync --dry-run` with the arguments that decide the env."""
     args = ["sync", "--dry-run"]
     for name in DECISION_VALUE_OPTIONS:
@@ -99,7 +103,7 @@ def dry_run_argv(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> list[s
         if value is not None:
             args.append(f"{name}={value}")
     args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
-    script_project = uvargs.script_project(inv, cwd=cwd, env=env)
+    script_project = uvargs.script_project(inv, cwd=cwd, env=env, facts=facts)
     if script_project is not None and inv.value("--project") is None:
         args.append(f"--project={script_project}")
     return args
@@ -157,8 +161,8 @@ class Plan:
         return f"Plan({self.action}/{self.reason}, {self.current or self.env_path})"
 
 
-def _is_inline_script(inv: Invocation, cwd: str, env: Mapping[str, str]) -> bool:
-    script = uvargs.run_script_path(inv, uvargs.working_dir(inv, cwd=cwd, env=env))
+def _is_inline_script(inv: Invocation, cwd: str, env: Mapping[str, str], facts: Facts) -> bool:
+    script = uvargs.run_script_path(inv, uvargs.working_dir(inv, cwd=cwd, env=env, facts=facts))
     if script is None:
         return False
     try:
@@ -168,13 +172,18 @@ def _is_inline_script(inv: Invocation, cwd: str, env: Mapping[str, str]) -> bool
         return False
 
 
-def locate(real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Target | None:
+def locate(
+    real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts
+) -> Target | None:
     """Steps 1-2: None when this command cannot replace an env (or there is no project)."""
     from . import project, verdicts
 
-    if not in_scope(inv, env) or _is_inline_script(inv, str(cwd), env):
+    if not in_scope(inv, env) or _is_inline_script(inv, str(cwd), env, facts):
         return None
-    env_path = project.target_env_dir(inv, cwd=cwd, env=env)
+    try:
+        env_path = project.target_env_dir(inv, cwd=cwd, env=env, facts=facts)
+    except (OSError, RuntimeError):  # a link loop, an unreadable parent: uv reports it
+        return None
     if env_path is None:
         return None
     return Target(env_path, verdicts.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv))
@@ -190,16 +199,23 @@ def plan(
     pwd: str | None = None,
     early: StderrReader | None = None,
     target: Target | None = None,
+    facts: Facts | None = None,
 ) -> Plan:
     """Steps 3-8 for `target` (located here when not given). A "keep" verdict is cached for
     Python, and for the sh front end when `pwd` (the shell's $PWD, the key sh looks up) is given.
     `early`: this command's dry-run, already started (entry.py); used or stopped here."""
+    from . import uvfacts
+
     try:
+        if facts is None:
+            facts = uvfacts.facts_for(real_uv, state.cache)
         if target is None:
-            target = locate(real_uv, inv, cwd=cwd, env=env)
+            target = locate(real_uv, inv, cwd=cwd, env=env, facts=facts)
         if target is None:
             return Plan(KEEP, "out of scope")
-        return _plan(real_uv, inv, target, cwd=cwd, env=env, state=state, pwd=pwd, early=early)
+        return _plan(
+            real_uv, inv, target, cwd=cwd, env=env, state=state, pwd=pwd, early=early, facts=facts
+        )
     finally:
         if early is not None and not early.stream.closed:
             early.stop()
@@ -215,6 +231,7 @@ def _plan(
     state: StateRoot,
     pwd: str | None,
     early: StderrReader | None,
+    facts: Facts,
 ) -> Plan:
     from pathlib import Path
 
@@ -227,15 +244,25 @@ def _plan(
                 state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=cached.watched
             )
         return Plan(KEEP, "cached", env_path=cached.env_path, cache_key=target.key)
-    current = envstate.classify(target.env_path)
+    current = envstate.classify(target.env_path, redirect_files=facts.redirect_files)
     action, reason, uv_path, said = _decide(
-        real_uv, inv, current, cwd=cwd, env=env, state=state, early=early
+        real_uv, inv, current, cwd=cwd, env=env, early=early, facts=facts
     )
     env_path = target.env_path
     moved = uv_path is not None and not _same_place(uv_path, current.real_dir)
-    if uv_path is not None and moved and (reason == "replace" or uv_path.exists()):
-        current = envstate.classify(uv_path)  # uv knows where its env is
-        env_path = uv_path
+    if uv_path is not None and moved and _centralized(uv_path) and current.kind == envstate.VENV:
+        # Preview `centralized-project-envs` (0.11.25+): uv keeps the env in its cache and
+        # deletes a real local `.venv` to put a link there, whatever its dry-run says about
+        # the cached one.
+        if not os.path.islink(target.env_path):
+            action, reason = REPLACE, "replaced by a link to uv's cache"
+    elif uv_path is not None and moved and (reason == "replace" or uv_path.exists()):
+        current = envstate.classify(uv_path, redirect_files=facts.redirect_files)
+        env_path = uv_path  # uv knows where its env is
+    if action == REPLACE and os.path.islink(current.path) and not facts.symlink_target_replaced:
+        # uv before 0.8.1 removes the link and builds a new directory: the old env, where the
+        # link pointed, is left untouched.
+        action, reason = KEEP, "uv replaces only the link"
     if action == REPLACE:
         if current.kind in (envstate.VENV, envstate.REMNANT):
             return Plan(
@@ -249,13 +276,18 @@ def _plan(
             )
         action, reason = KEEP, current.kind
     if reason in ("use", "create", "same interpreter"):
-        watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path)
+        watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path, facts=facts)
         watched.append(Path(real_uv))
         if verdicts.store(state.cache, target.key, env_path, watched) and pwd is not None:
             fastpath.record_keep(
                 state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=watched
             )
     return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key)
+
+
+def _centralized(path: Path) -> bool:
+    """An environment in uv's cache (`environments-v2/…`), where centralized envs live."""
+    return "environments-v2" in path.parts
 
 
 def _same_place(shown: Path, real_dir: Path) -> bool:
@@ -271,17 +303,17 @@ def _decide(
     *,
     cwd: Path,
     env: Mapping[str, str],
-    state: StateRoot,
     early: StderrReader | None,
+    facts: Facts,
 ) -> tuple[str, str, Path | None, str]:
     """(action, reason, the env path uv named or None, what uv said) for steps 4-8."""
-    from . import askuv, envstate, uvfacts
+    from . import askuv, envstate
 
     if current.kind == envstate.REMNANT:
         return REPLACE, "remnant", None, ""
     if current.kind != envstate.VENV:
         return KEEP, current.kind, None, ""  # missing: uv creates it; foreign: never touched
-    if inv.command == "run" and uvargs.no_sync(inv, env):
+    if inv.command == "run" and uvargs.no_sync(inv, env) and facts.no_sync_preserves:
         # `--no-sync` keeps any env uv can open, even an incompatible one; uv replaces it only
         # when its interpreter is gone (ProjectEnvironmentPolicy::Preserve in uv's source).
         if envstate.interpreter_gone(current.real_dir):
@@ -292,11 +324,9 @@ def _decide(
             return REPLACE, "--clear", None, ""
         if inv.flag("--allow-existing"):
             return KEEP, "--allow-existing", None, ""
-        facts = uvfacts.facts_for(real_uv, state.cache)
         if facts.venv_wipes_without_clear:
             return REPLACE, f"{facts.label} recreates it without --clear", None, ""
         return KEEP, "venv keeps it", None, ""
-    facts = uvfacts.facts_for(real_uv, state.cache)
     said = ""
     if facts.dry_run:
         answer = askuv.dry_run(
@@ -305,7 +335,7 @@ def _decide(
             cwd=cwd,
             env=env,
             facts=facts,
-            argv=dry_run_argv(inv, cwd=str(cwd), env=env),
+            argv=dry_run_argv(inv, cwd=str(cwd), env=env, facts=facts),
             early=early,
         )
         if answer.action == "replace":

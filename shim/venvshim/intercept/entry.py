@@ -33,9 +33,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         impl.exec_uv(real_uv, args)
     cwd = os.getcwd()
     early = None
-    if decision.asks_uv(inv, env):
+    if decision.asks_uv(inv, env) and uvargs.run_script_path(inv, cwd) is None:
         # Start uv's dry-run now, so that it runs while Python imports the rest (~20 ms each,
-        # on two cores side by side); the decision uses it or stops it.
+        # on two cores side by side); the decision uses it or stops it. Not for `uv run x.py`:
+        # where uv looks for its project then depends on uv's release, not yet known here.
         from ..platform import impl
 
         dry_run = [real_uv, *decision.dry_run_argv(inv, cwd=cwd, env=env)]

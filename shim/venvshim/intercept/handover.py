@@ -22,7 +22,7 @@ from ..errors import VenvshimError
 from ..platform import impl, lock, lock_timeout
 from ..state import StateRoot
 from ..tombstones.registry import Record
-from . import decision, envstate, swap
+from . import decision, envstate, swap, uvfacts
 from .verdicts import sha256_hex
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
@@ -70,8 +70,9 @@ def intercept(
     pwd: str | None = None,
     early: StderrReader | None = None,
 ) -> NoReturn:
-    state = StateRoot.from_env(env)
-    target = decision.locate(real_uv, inv, cwd=cwd, env=env)
+    state = StateRoot.from_env(env).ensure()
+    facts = uvfacts.facts_for(real_uv, state.cache)
+    target = decision.locate(real_uv, inv, cwd=cwd, env=env, facts=facts)
     if target is None:
         # Cannot replace an env (a PEP 723 script, ...), or no project: uv reports it, or
         # runs without one.
@@ -88,8 +89,9 @@ def intercept(
         fd = _lock_env(state, target.env_path, env, wait=True)
     assert fd is not None
     chosen = decision.plan(
-        real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early, target=target
-    )
+        real_uv, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early, target=target,
+        facts=facts,
+    )  # fmt: skip
     if chosen.action != decision.REPLACE or chosen.current is None:
         impl.unlock_fd(fd)
         impl.exec_uv(real_uv, args)
@@ -158,9 +160,7 @@ def _supervise(
                 except subprocess.TimeoutExpired:
                     pass
     returncode = child.wait()
-    if envstate.classify(current.path).kind == envstate.MISSING:
-        swap.restore(record, current, state=state)
-    else:
+    if not swap.restore(record, current, state=state):
         start_background_gc(record, env=os.environ)
     for fd in locks:
         impl.unlock_fd(fd)

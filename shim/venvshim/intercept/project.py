@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from .uvfacts import Facts
+
 VERSION_FILES = (".python-version", ".python-versions")
 CONFIG_FILES = ("pyproject.toml", "uv.toml")
 
@@ -101,14 +103,18 @@ def _members(root: Path, table: dict[str, Any]) -> list[Path]:
     return found
 
 
-def start_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
+def start_dir(
+    inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts | None = None
+) -> Path:
     """The directory uv discovers the project from (uvargs.start_dir)."""
-    return Path(uvargs.start_dir(inv, cwd=str(cwd), env=env))
+    return Path(uvargs.start_dir(inv, cwd=str(cwd), env=env, facts=facts))
 
 
-def working_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path:
+def working_dir(
+    inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts | None = None
+) -> Path:
     """Where uv works (uvargs.working_dir)."""
-    return Path(uvargs.working_dir(inv, cwd=str(cwd), env=env))
+    return Path(uvargs.working_dir(inv, cwd=str(cwd), env=env, facts=facts))
 
 
 def project_env_dir(project: Project, env: Mapping[str, str]) -> Path:
@@ -118,28 +124,37 @@ def project_env_dir(project: Project, env: Mapping[str, str]) -> Path:
     return project.workspace_root / ".venv"
 
 
-def target_env_dir(inv: Invocation, *, cwd: Path, env: Mapping[str, str]) -> Path | None:
+def target_env_dir(
+    inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts | None = None
+) -> Path | None:
     """The environment directory this command would replace (None: no project, nothing to do)."""
-    work = working_dir(inv, cwd=cwd, env=env)
+    work = working_dir(inv, cwd=cwd, env=env, facts=facts)
     if inv.command == "venv":
         # uv venv: explicit path, else the project env only at the workspace root, else ./.venv
         # (crates/uv/src/commands/venv.rs, "Only use the project environment path if ...").
         if inv.positionals:
             return work / inv.positionals[0]
-        project_opt = inv.value("--project") or env.get("UV_PROJECT")
+        project_opt = inv.value("--project")
+        if project_opt is None and (facts is None or facts.project_env):
+            project_opt = env.get("UV_PROJECT") or None
         project_dir = (work / project_opt if project_opt else work).resolve()
         project = None if inv.flag("--no-project") else discover(project_dir)
         if project is not None and project.workspace_root == project_dir:
             return project_env_dir(project, env)
         return work / ".venv"
     if (inv.flag("--active") or env_flag(env, "UV_ACTIVE")) and env.get("VIRTUAL_ENV"):
-        return Path(env["VIRTUAL_ENV"])
-    project = discover(start_dir(inv, cwd=cwd, env=env))
+        return work / env["VIRTUAL_ENV"]  # relative: to where uv works
+    project = discover(start_dir(inv, cwd=cwd, env=env, facts=facts))
     return None if project is None else project_env_dir(project, env)
 
 
 def watched_paths(
-    inv: Invocation, *, cwd: Path, env: Mapping[str, str], env_dir: Path
+    inv: Invocation,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    env_dir: Path,
+    facts: Facts | None = None,
 ) -> list[Path]:
     """Every file whose change (or appearance) can change uv's verdict on `env_dir`.
 
@@ -149,7 +164,7 @@ def watched_paths(
     """
     paths: list[Path] = [env_dir, env_dir / "pyvenv.cfg", env_dir / "bin" / "python",
                          env_dir / "Scripts" / "python.exe"]  # fmt: skip
-    start = start_dir(inv, cwd=cwd, env=env).resolve()
+    start = start_dir(inv, cwd=cwd, env=env, facts=facts).resolve()
     for directory in (start, *start.parents):
         paths.extend(directory / name for name in (*VERSION_FILES, *CONFIG_FILES))
     project = discover(start)
@@ -166,5 +181,5 @@ def watched_paths(
     paths.append(Path("/etc/uv/uv.toml"))
     config_file = inv.value("--config-file") or env.get("UV_CONFIG_FILE")
     if config_file:
-        paths.append(working_dir(inv, cwd=cwd, env=env) / config_file)
+        paths.append(working_dir(inv, cwd=cwd, env=env, facts=facts) / config_file)
     return paths

@@ -120,10 +120,39 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
         pass  # the PENDING record names the tombstone too: gc collects it once this shim is gone
     crash_point("active")
     if current.path != real_dir:
-        # `.venv` is a link or redirect file: uv recreates the directory it names, which must
-        # then be missing or empty. Keep an empty one so the link does not dangle.
-        real_dir.mkdir()
+        _placeholder(current, Path(record.path))
     return record
+
+
+def _placeholder(current: envstate.EnvState, tomb: Path) -> None:
+    """`.venv` is a link or a redirect file: uv recreates the directory it names in place. A
+    link must not dangle: an empty directory (uv builds in it). A redirect file's target must
+    still look like an env to uv 0.13.9: a copy of the old `pyvenv.cfg` alone, which uv treats
+    as what a failed deletion left, and replaces."""
+    current.real_dir.mkdir()
+    if not os.path.islink(current.path):
+        with open(tomb / "pyvenv.cfg", "rb") as src:
+            (current.real_dir / "pyvenv.cfg").write_bytes(src.read())
+
+
+def uv_built_nothing(current: envstate.EnvState, record: Record) -> bool:
+    """Is the environment's place as the swap left it (missing, empty, or the placeholder)?"""
+    real_dir = Path(current.real_dir)
+    try:
+        names = os.listdir(real_dir)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not names:
+        return True
+    if names == ["pyvenv.cfg"] and not os.path.islink(current.path):
+        try:
+            with open(Path(record.path) / "pyvenv.cfg", "rb") as old:
+                return (real_dir / "pyvenv.cfg").read_bytes() == old.read()
+        except OSError:
+            return False
+    return False
 
 
 def restore(record: Record, current: envstate.EnvState, *, state: StateRoot) -> bool:
@@ -134,7 +163,11 @@ def restore(record: Record, current: envstate.EnvState, *, state: StateRoot) -> 
             return False
     except OSError:
         return False
-    if real_dir.is_dir() and not real_dir.is_symlink() and not os.listdir(real_dir):
+    if not uv_built_nothing(current, record):
+        return False
+    if real_dir.is_dir() and not real_dir.is_symlink():
+        for name in os.listdir(real_dir):  # the placeholder pyvenv.cfg, if any
+            (real_dir / name).unlink()
         real_dir.rmdir()
     if os.path.lexists(real_dir):
         return False

@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from .uvfacts import Facts
+
 # Subcommands that can replace a project environment (../shared/research/uv-internals.md).
 ALIASES = {"v": "venv", "virtualenv": "venv"}
 INTERCEPTED = frozenset({"sync", "run", "add", "remove", "version", "venv", "check"})
@@ -83,6 +85,8 @@ SHORT_NAMES = {
 }  # fmt: skip
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
+# The working-directory variables of the newest uv, in the order it reads them (uvfacts.TABLE).
+WORKING_DIR_ENV = ("UV_WORKING_DIR", "UV_WORKING_DIRECTORY")
 
 
 def env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -195,35 +199,49 @@ def no_sync(inv: Invocation, env: Mapping[str, str]) -> bool:
 
 
 def run_script_path(inv: Invocation, cwd: str) -> str | None:
-    """For `uv run path/to/x.py`, the script (uv discovers the project from its directory)."""
-    if inv.command != "run" or not inv.run_command or inv.flag("--module"):
+    """For `uv run path/to/x.py` (or `--script F`, `--gui-script F`), the script file."""
+    if inv.command != "run" or inv.flag("--module"):
         return None
-    target = inv.run_command[0]
-    if target.endswith((".py", ".pyw")):
-        path = os.path.join(cwd, target)
-        if os.path.isfile(path):
-            return path
-    return None
+    target = inv.value("--script") or inv.value("--gui-script")
+    if target is None:
+        if not inv.run_command or not inv.run_command[0].endswith((".py", ".pyw", ".pyc")):
+            return None
+        target = inv.run_command[0]
+    path = os.path.join(cwd, target)
+    return path if os.path.isfile(path) else None
 
 
-def working_dir(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str:
-    """Where uv works: `--directory`, else UV_WORKING_DIR (or legacy UV_WORKING_DIRECTORY)."""
-    base = inv.value("--directory") or env.get("UV_WORKING_DIR") or env.get("UV_WORKING_DIRECTORY")
+def working_dir(
+    inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
+) -> str:
+    """Where uv works: `--directory`, else the working-directory variable this uv reads
+    (UV_WORKING_DIR since 0.9.14, UV_WORKING_DIRECTORY since 0.9.1; uvfacts)."""
+    names = facts.working_dir_env if facts is not None else WORKING_DIR_ENV
+    base = inv.value("--directory") or next((env[n] for n in names if env.get(n)), None)
     return os.path.join(cwd, base) if base else cwd
 
 
-def script_project(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str | None:
-    """`uv run path/x.py` discovers the project from the script's directory."""
-    script = run_script_path(inv, working_dir(inv, cwd=cwd, env=env))
+def script_project(
+    inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
+) -> str | None:
+    """`uv run path/x.py` discovers the project from the script's directory (uv 0.12+)."""
+    if facts is not None and not facts.script_dir_project:
+        return None
+    script = run_script_path(inv, working_dir(inv, cwd=cwd, env=env, facts=facts))
     return os.path.dirname(script) if script else None
 
 
-def start_dir(inv: Invocation, *, cwd: str, env: Mapping[str, str]) -> str:
-    """The directory uv discovers the project from: `--project`/UV_PROJECT (relative to where
-    uv works), else a `uv run path/x.py` script's directory, else where uv works."""
-    work = working_dir(inv, cwd=cwd, env=env)
-    project = inv.value("--project") or env.get("UV_PROJECT")
+def start_dir(
+    inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
+) -> str:
+    """The directory uv discovers the project from: `--project` (or UV_PROJECT, since 0.6.11),
+    relative to where uv works, else a `uv run path/x.py` script's directory (since 0.12),
+    else where uv works."""
+    work = working_dir(inv, cwd=cwd, env=env, facts=facts)
+    project = inv.value("--project")
+    if project is None and (facts is None or facts.project_env):
+        project = env.get("UV_PROJECT") or None
     if project:
         return os.path.join(work, project)
-    script = run_script_path(inv, work)
-    return os.path.dirname(script) if script is not None else work
+    script = script_project(inv, cwd=cwd, env=env, facts=facts)
+    return script if script is not None else work

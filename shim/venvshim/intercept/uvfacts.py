@@ -26,11 +26,33 @@ TABLE: dict[str, tuple[object, list[tuple[Version, object]]]] = {
     "dry_run": (True, [((0, 0, 0), False), ((0, 5, 30), True)]),
     # Which wording `sync --dry-run` uses for the project environment (askuv.WORDINGS).
     "wording": ("any", [((0, 5, 30), "existing"), ((0, 7, 21), "project")]),
-    # `uv venv` on an existing environment without `--clear` deletes and recreates it.
+    # `uv venv` on an existing environment without `--clear` deletes and recreates it (0.8-0.9
+    # rewrite it in place with a warning, 0.10+ refuse).
     "venv_wipes_without_clear": (True, [((0, 0, 0), True), ((0, 8, 0), False)]),
-    # uv deletes `pyvenv.cfg` first, so a failed deletion leaves a directory uv refuses
-    # (PR astral-sh/uv#14808 moved it last in 0.8.1).
+    # uv deletes `pyvenv.cfg` with the rest, in directory order, and stops at the first error,
+    # so a failed deletion leaves a directory uv refuses (PR astral-sh/uv#14808, 0.8.1).
     "cfg_removed_first": (True, [((0, 0, 0), True), ((0, 8, 1), False)]),
+    # `run --no-sync` keeps an incompatible env (ProjectEnvironmentPolicy::Preserve, 0.7.3);
+    # before, it replaced it like `sync`.
+    "no_sync_preserves": (False, [((0, 0, 0), False), ((0, 7, 3), True)]),
+    # The environment variables naming uv's working directory, in the order uv reads them.
+    "working_dir_env": (
+        ("UV_WORKING_DIR", "UV_WORKING_DIRECTORY"),
+        [
+            ((0, 0, 0), ()),
+            ((0, 9, 1), ("UV_WORKING_DIRECTORY",)),
+            ((0, 9, 14), ("UV_WORKING_DIR", "UV_WORKING_DIRECTORY")),
+        ],
+    ),
+    # UV_PROJECT is read (0.6.11).
+    "project_env": (True, [((0, 0, 0), False), ((0, 6, 11), True)]),
+    # `uv run path/x.py` finds the project from the script's directory, not the cwd (0.12.0).
+    "script_dir_project": (True, [((0, 0, 0), False), ((0, 12, 0), True)]),
+    # A regular file `.venv` names the environment's directory (0.13.9).
+    "redirect_files": (True, [((0, 0, 0), False), ((0, 13, 9), True)]),
+    # A symlinked `.venv`: the target is emptied and recreated (0.8.1); before, uv removed only
+    # the link and made a new directory, leaving the old env untouched.
+    "symlink_target_replaced": (True, [((0, 0, 0), False), ((0, 8, 1), True)]),
 }
 
 _VERSION = re.compile(rb"^uv (\d+)\.(\d+)\.(\d+)")
@@ -38,13 +60,20 @@ CACHE_FILE = "uv-versions.json"
 
 
 class Facts:
-    """The facts of one uv release (`version` None: unknown, every fact at its safe value)."""
+    """The facts of one uv release (`version` None: unknown: every fact that decides whether to
+    protect at its protective value, every fact about where uv works at the newest release's)."""
 
-    __slots__ = ("cfg_removed_first", "dry_run", "venv_wipes_without_clear", "version", "wording")
+    __slots__ = ("version", *TABLE)
     cfg_removed_first: bool
     dry_run: bool
+    no_sync_preserves: bool
+    project_env: bool
+    redirect_files: bool
+    script_dir_project: bool
+    symlink_target_replaced: bool
     venv_wipes_without_clear: bool
     wording: str
+    working_dir_env: tuple[str, ...]
 
     def __init__(self, version: Version | None) -> None:
         self.version = version
