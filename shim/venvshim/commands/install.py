@@ -10,16 +10,12 @@ copy of venvshim recognises it and never takes it for the real uv.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
-from importlib import resources
 from pathlib import Path
 
 from ..errors import VenvshimError
-from ..intercept.fastpath import SEP
+from ..intercept.frontend import render_sh
 from ..intercept.realuv import SHIM_DIR_MARKER, is_shim
-
-BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.intercept.entry import main; main()"
 
 
 def import_roots() -> list[str]:
@@ -38,23 +34,6 @@ def import_roots() -> list[str]:
         if root not in roots:
             roots.append(root)
     return roots
-
-
-def render_shim(*, python: str, roots: list[str]) -> str:
-    template = (
-        resources.files("venvshim").joinpath("intercept/front/uv.sh").read_text(encoding="utf-8")
-    )
-    boot = BOOT.format(path=roots)
-    if sys.platform == "darwin":
-        state_home = "$HOME/Library/Application Support/venvshim"
-    else:
-        state_home = "${XDG_STATE_HOME:-$HOME/.local/state}/venvshim"  # state.default_home
-    return (
-        template.replace("@PYTHON@", shlex.quote(python))
-        .replace("@BOOT@", shlex.quote(boot))
-        .replace("@STATE_HOME@", state_home)
-        .replace("@SEP@", SEP)
-    )
 
 
 def install(
@@ -114,7 +93,7 @@ def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
             f"`{target}` exists and is not a venvshim shim (the real uv?); not overwriting it",
             hint="choose a directory of its own for the shim, e.g. ~/.local/share/venvshim/bin",
         )
-    text = render_shim(python=sys.executable, roots=import_roots())
+    text = render_sh(python=sys.executable, roots=import_roots())
     if dry_run:
         print(f"would write {target}")
         return

@@ -132,11 +132,11 @@ class Target:
 class Plan:
     """The answer: KEEP (hand over to uv) or REPLACE `current` (tombstone it first).
 
-    `reason` says why (cached, use, create, replace, remnant, --clear, unsure, ...);
-    `unsure` is True when no way of asking could tell and the env is protected anyway.
+    `reason` says why (cached, use, create, replace, remnant, --clear, ...); "unsure" when no way
+    of asking could tell and the env is protected anyway.
     """
 
-    __slots__ = ("action", "cache_key", "current", "env_path", "reason", "said", "unsure")
+    __slots__ = ("action", "cache_key", "current", "env_path", "reason", "said")
 
     def __init__(
         self,
@@ -147,7 +147,6 @@ class Plan:
         current: EnvState | None = None,
         cache_key: str | None = None,
         said: str = "",
-        unsure: bool = False,
     ) -> None:
         self.action = action
         self.reason = reason
@@ -155,21 +154,13 @@ class Plan:
         self.current = current
         self.cache_key = cache_key
         self.said = said
-        self.unsure = unsure
+
+    @property
+    def unsure(self) -> bool:
+        return self.reason == "unsure"
 
     def __repr__(self) -> str:
         return f"Plan({self.action}/{self.reason}, {self.current or self.env_path})"
-
-
-def _is_inline_script(inv: Invocation, cwd: str, env: Mapping[str, str], facts: Facts) -> bool:
-    script = uvargs.run_script_path(inv, uvargs.working_dir(inv, cwd=cwd, env=env, facts=facts))
-    if script is None:
-        return False
-    try:
-        with open(script, encoding="utf-8", errors="replace") as fh:
-            return any(line.rstrip() == "# /// script" for line in fh)
-    except OSError:
-        return False
 
 
 def locate(
@@ -178,7 +169,7 @@ def locate(
     """Steps 1-2: None when this command cannot replace an env (or there is no project)."""
     from . import project, verdicts
 
-    if not in_scope(inv, env) or _is_inline_script(inv, str(cwd), env, facts):
+    if not in_scope(inv, env) or uvargs.inline_script(inv, cwd=str(cwd), env=env, facts=facts):
         return None
     try:
         env_path = project.target_env_dir(inv, cwd=cwd, env=env, facts=facts)
@@ -237,12 +228,21 @@ def _plan(
 
     from . import envstate, fastpath, project, verdicts
 
-    cached = verdicts.lookup(state.cache, target.key)
-    if cached is not None:
+    def tell_sh(watched: list[Path]) -> None:
         if pwd is not None:
             fastpath.record_keep(
-                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=cached.watched
+                state.home,
+                pwd=pwd,
+                cwd=cwd,
+                argv=inv.argv,
+                env=env,
+                real_uv=real_uv,
+                watched=watched,
             )
+
+    cached = verdicts.lookup(state.cache, target.key)
+    if cached is not None:
+        tell_sh(cached.watched)
         return Plan(KEEP, "cached", env_path=cached.env_path, cache_key=target.key)
     current = envstate.classify(target.env_path, redirect_files=facts.redirect_files)
     action, reason, uv_path, said = _decide(
@@ -263,25 +263,15 @@ def _plan(
         # uv before 0.8.1 removes the link and builds a new directory: the old env, where the
         # link pointed, is left untouched.
         action, reason = KEEP, "uv replaces only the link"
+    if action == REPLACE and current.kind in (envstate.VENV, envstate.REMNANT):
+        return Plan(REPLACE, reason, env_path=env_path, current=current, said=said)
     if action == REPLACE:
-        if current.kind in (envstate.VENV, envstate.REMNANT):
-            return Plan(
-                REPLACE,
-                reason,
-                env_path=env_path,
-                current=current,
-                cache_key=target.key,
-                said=said,
-                unsure=reason == "unsure",
-            )
-        action, reason = KEEP, current.kind
+        reason = current.kind
     if reason in ("use", "create", "same interpreter"):
         watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path, facts=facts)
         watched.append(Path(real_uv))
-        if verdicts.store(state.cache, target.key, env_path, watched) and pwd is not None:
-            fastpath.record_keep(
-                state.home, pwd=pwd, argv=inv.argv, env=env, real_uv=real_uv, watched=watched
-            )
+        if verdicts.store(state.cache, target.key, env_path, watched):
+            tell_sh(watched)
     return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key)
 
 

@@ -3,9 +3,12 @@
 Starting Python costs more than a no-op `uv sync` itself (~13 ms of interpreter, ~20 ms of
 imports, against ~15 ms), so an unchanged, healthy environment must be recognised by `sh` alone.
 Per working directory, `$VENVSHIM_HOME/fast$PWD/.venvshim-fast.sh` holds one entry per argv
-(plus one generic entry for `uv run <command>` without options). `sh` sources it; an entry sets
-`vs_fast=1` when, and only when:
+(plus one generic entry for `uv run <command>` without options). `sh` sources it, only when it
+and the state root are the user's own and it is not a link (uv.sh); an entry sets `vs_fast=1`
+when, and only when:
   * the argv is the one the verdict was made for (joined with \\037, a byte no argv here holds);
+  * the shell's working directory is the very directory the verdict was made in (`-ef`: same
+    device and inode, however $PWD reached it);
   * the real uv found is the same file, unchanged;
   * every decision-relevant environment variable has the same value (or is still unset);
   * every watched file that was absent is still absent, and every present one still has the very
@@ -13,6 +16,11 @@ Per working directory, `$VENVSHIM_HOME/fast$PWD/.venvshim-fast.sh` holds one ent
     both test builtins). An edit gives a newer mtime; a file renamed over it (`mv`, `cp -p`) an
     other one; a deleted one fails `-e`.
 Anything else falls through to Python, which decides properly and rewrites the entry.
+
+Paths, argv and environment values are data, whatever bytes they hold: the file is written as
+bytes and every datum in it is one single-quoted sh word (`quote`: inside single quotes sh gives
+no byte a meaning, newlines and `$(...)` included, and a quote is closed, escaped and reopened).
+Nothing else from outside venvshim goes into the file, not even into a comment.
 Entries are only written when every watched file is older than verdicts.RACY_SECONDS.
 """
 
@@ -20,10 +28,10 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import time
 from pathlib import Path
 
+from ..state import FAST, read_private, write_atomic
 from .decision import DECISION_ENV
 from .verdicts import RACY_SECONDS, sha256_hex
 
@@ -34,6 +42,7 @@ if TYPE_CHECKING:
 
 SEP = "\x1f"
 FILE = ".venvshim-fast.sh"
+INDEX = ".venvshim-fast.json"
 MAX_ENTRIES = 8
 
 # Variables that can change uv's env decision. The Python cache keys on every UV_* variable;
@@ -50,7 +59,15 @@ FAST_ENV = (
 
 
 def fast_dir(home: Path, pwd: str) -> Path:
-    return Path(str(home) + "/fast" + pwd)
+    return Path(os.fsdecode(os.fsencode(str(home / FAST)) + os.fsencode(pwd)))
+
+
+def quote(text: str) -> bytes:
+    """One sh word meaning exactly `text`'s bytes (`text` holds no NUL: argv and paths can't)."""
+    raw = os.fsencode(text)
+    if b"\0" in raw:
+        raise ValueError("a NUL byte cannot be passed to sh")
+    return b"'" + raw.replace(b"'", b"'\\''") + b"'"
 
 
 def generic_run_pattern(argv: Sequence[str]) -> bool:
@@ -63,51 +80,59 @@ def generic_run_pattern(argv: Sequence[str]) -> bool:
     )
 
 
-def _q(text: str) -> str:
-    return shlex.quote(text) if text else "''"
-
-
-def _entry_sh(entry: dict[str, object], stamps: Path) -> str:
-    checks: list[str] = [f'[ "$vs_real" = {_q(str(entry["uv"]))} ]']
+def _entry_sh(entry: dict[str, object], stamps: Path) -> bytes:
+    checks: list[bytes] = [
+        b"[ . -ef " + quote(str(entry["cwd"])) + b" ]",
+        b'[ "$vs_real" = ' + quote(str(entry["uv"])) + b" ]",
+    ]
     env = entry["env"]
     assert isinstance(env, dict)
-    for name in FAST_ENV:
+    for name in FAST_ENV:  # names are ours: identifiers, never data
         value = env.get(name)
+        var = name.encode()
         if value is None:
-            checks.append(f'[ -z "${{{name}+x}}" ]')
+            checks.append(b'[ -z "${' + var + b'+x}" ]')
         else:
-            checks.append(f'[ "${{{name}+x}}" = x ] && [ "${name}" = {_q(value)} ]')
+            checks.append(
+                b'[ "${' + var + b'+x}" = x ] && [ "$' + var + b'" = ' + quote(value) + b" ]"
+            )
     files = entry["files"]
     assert isinstance(files, list)
     for index, (path, present) in enumerate(files):
-        qpath = _q(path)
+        qpath = quote(path)
         if present:
-            stamp = _q(str(stamps / f"{entry['id']}-{index}"))
+            stamp = quote(str(stamps / f"{entry['id']}-{index}"))
             checks.append(
-                f"[ -e {qpath} ] && ! [ {qpath} -nt {stamp} ] && ! [ {qpath} -ot {stamp} ]"
-            )
+                b"[ -e " + qpath + b" ] && ! [ " + qpath + b" -nt " + stamp + b" ] && ! [ "
+                + qpath + b" -ot " + stamp + b" ]"
+            )  # fmt: skip
         else:
-            checks.append(f"! [ -e {qpath} ] && ! [ -L {qpath} ]")
-    pattern = _q(SEP.join(entry["argv"]))  # type: ignore[arg-type]
+            checks.append(b"! [ -e " + qpath + b" ] && ! [ -L " + qpath + b" ]")
+    test = b" && ".join(checks)
     if entry["generic_run"]:
         # `run` + a command word; anything with a path or .py goes to Python (script discovery).
-        pattern = f"run{SEP}[!-]*"
-        guard = f'case $vs_argv in *"/"*|*".py"*) ;; *) {" && ".join(checks)} && vs_fast=1 ;; esac'
-        return f"  {pattern})\n    {guard} ;;\n"
-    return f"  {pattern})\n    {' && '.join(checks)} && vs_fast=1 ;;\n"
+        pattern = b"run" + SEP.encode() + b"[!-]*"
+        guard = b'case $vs_argv in *"/"*|*".py"*) ;; *) ' + test + b" && vs_fast=1 ;; esac"
+        return b"  " + pattern + b")\n    " + guard + b" ;;\n"
+    argv = entry["argv"]
+    assert isinstance(argv, list)
+    return b"  " + quote(SEP.join(argv)) + b")\n    " + test + b" && vs_fast=1 ;;\n"
 
 
 def record_keep(
     home: Path,
     *,
     pwd: str,
+    cwd: Path,
     argv: Sequence[str],
     env: Mapping[str, str],
     real_uv: str,
     watched: Sequence[Path],
 ) -> bool:
-    """Remember that `uv ARGV` in `pwd` keeps its env while nothing watched changes."""
-    if any(SEP in a or "\n" in a for a in argv) or not pwd.startswith("/"):
+    """Remember that `uv ARGV` in `pwd` (the shell's name for `cwd`) keeps its env while nothing
+    watched changes. False when it cannot be said safely to sh (then Python decides)."""
+    data = [*argv, pwd, str(cwd), real_uv, *env.values(), *map(str, watched)]
+    if any(SEP in a or "\0" in a for a in data) or not pwd.startswith("/"):
         return False
     now = time.time()
     files: list[tuple[str, bool]] = []
@@ -130,6 +155,7 @@ def record_keep(
         "id": entry_id[:16],
         "argv": key_argv,
         "generic_run": generic,
+        "cwd": str(cwd),
         "uv": real_uv,
         "env": {k: env[k] for k in FAST_ENV if k in env},
         "files": files,
@@ -137,29 +163,28 @@ def record_keep(
     }
     directory = fast_dir(home, pwd)
     stamps = directory / ".stamps"
-    stamps.mkdir(parents=True, exist_ok=True)
-    index_file = directory / ".venvshim-fast.json"
+    stamps.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        entries = json.loads(index_file.read_text(encoding="utf-8"))
-        assert isinstance(entries, list)
-    except (OSError, ValueError, AssertionError):
+        entries = json.loads(read_private(directory / INDEX) or b"[]")
+        assert isinstance(entries, list) and all(isinstance(e, dict) for e in entries)
+    except (ValueError, AssertionError):
         entries = []
     entries = [e for e in entries if e.get("id") != entry["id"]][-(MAX_ENTRIES - 1) :]
-    for old in {p.name.split("-")[0] for p in stamps.iterdir()} - {e["id"] for e in entries}:
+    for old in {p.name.split("-")[0] for p in stamps.iterdir()} - {e.get("id") for e in entries}:
         for stale in stamps.glob(f"{old}-*"):
             stale.unlink(missing_ok=True)
     for index, ((_path, present), mtime) in enumerate(zip(files, mtimes)):
         if present:
             stamp = stamps / f"{entry['id']}-{index}"
-            stamp.touch()
+            stamp.touch(mode=0o600)
             os.utime(stamp, ns=(mtime, mtime))
     entries.append(entry)
-    from ..state import write_atomic
-
-    write_atomic(index_file, json.dumps(entries))
-    body = "".join(_entry_sh(e, stamps) for e in entries)
-    write_atomic(
-        directory / FILE,
-        f"# generated by venvshim: fast verdicts for {pwd}\ncase $vs_argv in\n{body}esac\n",
-    )
+    try:
+        body = b"".join(_entry_sh(e, stamps) for e in entries)
+    except (KeyError, TypeError, ValueError, AssertionError):
+        body = _entry_sh(entry, stamps)  # an old index this version cannot render: start over
+        entries = [entry]
+    write_atomic(directory / INDEX, json.dumps(entries))
+    header = b"# generated by venvshim (intercept/fastpath.py): cached keep verdicts\n"
+    write_atomic(directory / FILE, header + b"case $vs_argv in\n" + body + b"esac\n")
     return True

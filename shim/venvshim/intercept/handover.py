@@ -118,7 +118,40 @@ def intercept(
         for fd in locks:
             impl.unlock_fd(fd)
         impl.exec_uv(real_uv, args)
+    _make_room(record, state=state)
     _supervise(real_uv, args, inv, record=record, current=chosen.current, state=state, locks=locks)
+
+
+LOW_DISK_BYTES = 1 << 30
+
+
+def _make_room(record: Record, *, state: StateRoot) -> None:
+    """uv deletes an environment before it builds the new one; a tombstone keeps the old one's
+    space taken. On a nearly full disk (less free than twice the old env), collect the tombstone
+    now when nothing holds it: exactly what plain uv would have done. Never fails the command."""
+    from ..tombstones import delete, holders
+    from ..tombstones.registry import Registry
+
+    try:
+        disk = os.statvfs(os.path.dirname(record.path))
+        free = disk.f_bavail * disk.f_frsize
+        if free > LOW_DISK_BYTES or free > 2 * holders.tree_bytes(Path(record.path)):
+            return
+        procs = holders.scan()
+        held = holders.holders_of(
+            procs, record.path, original=record.original, since=record.created
+        )
+        if held:
+            print(
+                f"warning: venvshim: the disk under `{record.original}` is nearly full, and the "
+                f"old environment cannot be deleted while {held[0].describe()} uses it",
+                file=sys.stderr,
+            )
+            return
+        if not delete.delete(record):
+            Registry(state).forget(record)
+    except (OSError, delete.Refused):
+        return
 
 
 def _env_ready(current: envstate.EnvState) -> bool:

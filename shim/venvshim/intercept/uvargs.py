@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
     from .uvfacts import Facts
 
-# Subcommands that can replace a project environment (../shared/research/uv-internals.md).
+# Every subcommand of uv 0.13 (`uv help`), and aliases. Which of them may replace an
+# environment is decision.INTERCEPTED's to say.
 ALIASES = {"v": "venv", "virtualenv": "venv"}
-INTERCEPTED = frozenset({"sync", "run", "add", "remove", "version", "venv", "check"})
+SUBCOMMANDS = frozenset(
+    {"auth", "run", "init", "add", "remove", "version", "sync", "lock", "export", "tree",
+     "format", "check", "audit", "tool", "python", "pip", "venv", "build", "publish",
+     "workspace", "cache", "self", "generate-shell-completion", "help", *ALIASES}
+)  # fmt: skip
 
 # Global options taking a value; visible ones from `uv --help`, hidden ones from uv's source.
 GLOBAL_VALUE = frozenset(
@@ -128,8 +133,8 @@ def _value_options(command: str | None) -> frozenset[str]:
 def parse(argv: Sequence[str]) -> Invocation:
     """Parse uv's arguments (without argv[0]).
 
-    Only INTERCEPTED subcommands are parsed past their name; for others `command` is set and
-    nothing more is needed.
+    Only subcommands with an option table (VALUE) are parsed past their name; for others
+    `command` is set and nothing more is needed.
     """
     inv = Invocation(argv)
     args = list(argv)
@@ -162,7 +167,7 @@ def parse(argv: Sequence[str]) -> Invocation:
         # A positional.
         if inv.command is None:
             inv.command = ALIASES.get(arg, arg)
-            if inv.command not in INTERCEPTED:
+            if inv.command not in VALUE:
                 inv.positionals = args[i:]
                 return inv
             continue
@@ -209,6 +214,21 @@ def run_script_path(inv: Invocation, cwd: str) -> str | None:
         target = inv.run_command[0]
     path = os.path.join(cwd, target)
     return path if os.path.isfile(path) else None
+
+
+def inline_script(
+    inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
+) -> bool:
+    """`uv run x.py` of a script with inline metadata (PEP 723): it runs in a script
+    environment of its own, never the project's."""
+    script = run_script_path(inv, working_dir(inv, cwd=cwd, env=env, facts=facts))
+    if script is None:
+        return False
+    try:
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            return any(line.rstrip() == "# /// script" for line in fh)
+    except OSError:
+        return False
 
 
 def working_dir(

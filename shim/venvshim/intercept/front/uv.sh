@@ -2,13 +2,20 @@
 # venvshim-shim: this `uv` is venvshim's shim, written by `venvshim install`. Do not edit:
 # run `venvshim install` again instead. It runs the real uv at once unless the subcommand may
 # replace a project environment; only then does it start venvshim (Python).
+# The @...@ words are filled in at install from venvshim's own tables (intercept/frontend.py).
 if [ "${VENVSHIM_GUARD-}" = "$$" ]; then
   echo "error: venvshim: the uv this shim found on PATH is another venvshim shim (it would call itself)" >&2
   echo "hint: set VENVSHIM_REAL_UV to the real uv binary, then run 'venvshim doctor'" >&2
   exit 2
 fi
 vs_real=${VENVSHIM_REAL_UV-}
-if [ -z "$vs_real" ]; then
+if [ -n "$vs_real" ]; then
+  if [ -d "$vs_real" ] || ! [ -f "$vs_real" ] || ! [ -x "$vs_real" ] || [ "$vs_real" -ef "$0" ]; then
+    printf 'error: venvshim: VENVSHIM_REAL_UV names `%s`, which is not the real uv (not an executable file, or this shim)\n' "$vs_real" >&2
+    echo "hint: point VENVSHIM_REAL_UV at the real uv binary, or unset it; 'venvshim doctor' shows which uv it finds" >&2
+    exit 2
+  fi
+else
   set -f
   vs_ifs=$IFS
   IFS=:
@@ -16,7 +23,7 @@ if [ -z "$vs_real" ]; then
     [ -n "$vs_d" ] || vs_d=.
     [ -f "$vs_d/uv" ] && [ -x "$vs_d/uv" ] || continue
     [ "$vs_d/uv" -ef "$0" ] && continue
-    [ -e "$vs_d/.venvshim-shim-dir" ] && continue
+    [ -e "$vs_d/@SHIM_DIR_MARKER@" ] && continue
     vs_real=$vs_d/uv
     break
   done
@@ -34,19 +41,21 @@ if [ "${VENVSHIM_DISABLE-}" != 1 ]; then
   for vs_a in "$@"; do
     if [ "$vs_skip" = 1 ]; then vs_skip=0; continue; fi
     case $vs_a in
-      --cache-dir|--color|--allow-insecure-host|--trusted-host|--directory|--project|--config-file|--python-preference|--python-fetch|--preview-features|--preview-feature) vs_skip=1 ;;
+      @GLOBAL_VALUE@) vs_skip=1 ;;
       --) break ;;
       -*) ;;
-      sync|run|add|remove|version|venv|v|virtualenv|check) vs_py=1; break ;;
-      auth|init|lock|export|tree|format|audit|tool|python|pip|build|publish|workspace|cache|self|help|generate-shell-completion) break ;;
+      @DECIDED@) vs_py=1; break ;;
+      @PASSED@) break ;;
       *) vs_py=1; break ;;
     esac
   done
 fi
 if [ "$vs_py" = 1 ]; then
   # A cached "keep" verdict for this directory and argv: no need to start Python (fastpath.py).
-  vs_file="${VENVSHIM_HOME:-@STATE_HOME@}/fast$PWD/.venvshim-fast.sh"
-  if [ -f "$vs_file" ]; then
+  # Sourced only when it and the state root are the user's own, and it is not a link.
+  vs_home=${VENVSHIM_HOME:-@STATE_HOME@}
+  vs_file="$vs_home/fast$PWD/.venvshim-fast.sh"
+  if [ -f "$vs_file" ] && [ -O "$vs_file" ] && ! [ -h "$vs_file" ] && [ -O "$vs_home" ]; then
     vs_fast=0
     vs_ifs=$IFS
     IFS='@SEP@'

@@ -1,0 +1,54 @@
+"""The shim's front ends: `front/uv.sh` (POSIX) rendered for one installation.
+
+Its lists (which subcommands go to Python, which straight to uv, which global options take a
+value) are filled in from the tables that own them (uvargs, decision), so the sh front end and
+the Python half cannot disagree; tests/unit/intercept/test_frontend.py checks the rendered file
+against them, and the shell hooks' copies of the state-root layout against state.py.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from importlib import resources
+
+from ..state import SH_DEFAULT_HOME
+from . import decision, uvargs
+from .fastpath import SEP
+from .realuv import SHIM_DIR_MARKER
+
+BOOT = "import sys; sys.path[:0] = {path!r}; from venvshim.intercept.entry import main; main()"
+
+
+def sh_words(words: object) -> str:
+    return "|".join(sorted(words))  # type: ignore[call-overload]
+
+
+def decided_by_python() -> frozenset[str]:
+    """Subcommands (and aliases) the sh front end hands to Python."""
+    return decision.INTERCEPTED | {
+        a for a, c in uvargs.ALIASES.items() if c in decision.INTERCEPTED
+    }
+
+
+def passed_to_uv() -> frozenset[str]:
+    """Known subcommands that never replace an environment: exec'd at once."""
+    return uvargs.SUBCOMMANDS - decided_by_python()
+
+
+def render_sh(*, python: str, roots: list[str], platform: str = sys.platform) -> str:
+    template = resources.files("venvshim.intercept").joinpath("front/uv.sh")
+    text = template.read_text(encoding="utf-8")
+    filled = {
+        "@PYTHON@": shlex.quote(python),
+        "@BOOT@": shlex.quote(BOOT.format(path=roots)),
+        "@STATE_HOME@": SH_DEFAULT_HOME["darwin" if platform == "darwin" else "linux"],
+        "@SEP@": SEP,
+        "@SHIM_DIR_MARKER@": SHIM_DIR_MARKER,
+        "@GLOBAL_VALUE@": sh_words(uvargs.GLOBAL_VALUE),
+        "@DECIDED@": sh_words(decided_by_python()),
+        "@PASSED@": sh_words(passed_to_uv()),
+    }
+    for placeholder, value in filled.items():
+        text = text.replace(placeholder, value)
+    return text
