@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "status":
         from .commands.status import status
 
-        rows = status(state=state)
+        rows, warnings = status(state=state)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         if args.json:
             print(json.dumps(rows, indent=2))
         elif not rows:

@@ -144,12 +144,27 @@ class StateRoot:
     def problem(self) -> str | None:
         """Why this state root must not be used, or None (also None when it does not exist)."""
         try:
-            st = os.lstat(self.home)
+            st = os.stat(self.home)  # a link to a directory of the user's own is fine
         except FileNotFoundError:
             return None
         except OSError as exc:
             return f"cannot be read ({exc.strerror or exc})"
         return _untrusted(st, directory=True)
+
+    def check(self) -> StateRoot:
+        """Refuse a state root that cannot be trusted (an absent one is fine: nothing in it)."""
+        why = self.problem()
+        if why is not None:
+            raise self._refusal(why)
+        return self
+
+    def _refusal(self, why: str) -> VenvshimError:
+        return VenvshimError(
+            f"venvshim's state root `{self.home}` {why}: what it holds could have been put "
+            "there by someone else, so venvshim will not use it",
+            hint="point VENVSHIM_HOME at a directory only you can write (venvshim creates it),"
+            f" or fix this one, e.g. `chmod 700 {self.home}` if it is yours",
+        )
 
     def ensure(self) -> StateRoot:
         """Create the state root (mode 0700) if needed; refuse one that cannot be trusted."""
@@ -163,12 +178,4 @@ class StateRoot:
                 f"cannot create venvshim's state root `{self.home}`: {exc.strerror or exc}",
                 hint="set VENVSHIM_HOME to a directory you can write, or fix the permissions",
             ) from exc
-        why = self.problem()
-        if why is not None:
-            raise VenvshimError(
-                f"venvshim's state root `{self.home}` {why}: what it holds could have been put "
-                "there by someone else, so venvshim will not use it",
-                hint="point VENVSHIM_HOME at a directory only you can write (venvshim creates it),"
-                f" or fix this one, e.g. `chmod 700 {self.home}` if it is yours",
-            )
-        return self
+        return self.check()

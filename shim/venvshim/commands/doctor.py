@@ -220,7 +220,10 @@ def check_scheduler(
 def check_state_root(state: StateRoot) -> Check:
     name = "state root"
     try:
-        state.home.mkdir(parents=True, exist_ok=True)
+        state.ensure()
+    except VenvshimError as exc:
+        return Check(name, False, exc.message, exc.hint or "")
+    try:
         fd, tmp = tempfile.mkstemp(dir=state.home, prefix=".doctor-")
         os.close(fd)
         os.unlink(tmp)

@@ -11,8 +11,10 @@ from ..tombstones import holders
 from ..tombstones.registry import Registry
 
 
-def status(*, state: StateRoot) -> list[dict[str, object]]:
-    records, _problems = Registry(state).load()
+def status(*, state: StateRoot) -> tuple[list[dict[str, object]], list[str]]:
+    """One row per registered tombstone, and a warning per record that was skipped."""
+    state.check()
+    records, problems = Registry(state).load()
     procs = holders.scan() if records else []
     rows: list[dict[str, object]] = []
     for record in records:
@@ -32,4 +34,4 @@ def status(*, state: StateRoot) -> list[dict[str, object]]:
                 "holders": [{"pid": h.pid, "name": h.name} for h in held],
             }
         )
-    return rows
+    return rows, problems

@@ -19,6 +19,7 @@ from ..tombstones.registry import Registry
 def uninstall(
     *, state: StateRoot, env: Mapping[str, str], shim_dir: Path | None, dry_run: bool
 ) -> int:
+    state.check()
     for line in integrate.uninstall_integration(
         state=state, env=env, shim_dir=shim_dir, dry_run=dry_run
     ):

@@ -38,10 +38,13 @@ def find_real_uv(
     explicit = env.get("VENVSHIM_REAL_UV")
     if explicit:
         path = Path(explicit)
-        if not path.is_file() or is_shim(path):
+        if not path.is_file() or not os.access(path, os.X_OK) or is_shim(path):
             raise VenvshimError(
-                f"VENVSHIM_REAL_UV names `{explicit}`, which is not a uv executable",
-                hint="point VENVSHIM_REAL_UV at the real uv binary, or unset it",
+                f"VENVSHIM_REAL_UV names `{explicit}`, which is not the real uv (not an "
+                "executable file, or venvshim's own shim)",
+                hint="point VENVSHIM_REAL_UV at the real uv binary, or unset it; "
+                "'venvshim doctor' shows which uv it finds",
+                code=2,
             )
         return path
     names = ["uv"]
