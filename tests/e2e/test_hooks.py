@@ -9,6 +9,7 @@ the terminal); then unhook, so that no later prompt runs any venvshim code.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import sys
@@ -130,32 +131,37 @@ def test_gc_at_most_once_per_interval_detached_and_silent(
     home = Path(env["HOME"])
     state = StateRoot(Path(env["VENVSHIM_HOME"]))
     state.home.mkdir(parents=True)
-    # A Python that takes 3 s to start: a prompt that waited for it would show.
-    slow = tmp_path / "slow python"
-    slow.write_text(f'#!/bin/sh\nsleep 3\nexec {sys.executable} "$@"\n')
-    slow.chmod(0o755)
-    argv = configure(
-        shell, home, env, hook_lines(shell, shim_dir=shim_dir, python=str(slow), then="")
+    # A Python that does not start until the gate opens: a prompt that waited for it would hang.
+    gate = tmp_path / "gate open"
+    held = tmp_path / "held python"
+    held.write_text(
+        f'#!/bin/sh\nwhile [ ! -e "{gate}" ]; do sleep 0.05; done\nexec {sys.executable} "$@"\n'
     )
-    run_env = {**env, "TERM": "dumb", "SHELL": argv[0], "VENVSHIM_GC_INTERVAL": "4"}
+    held.chmod(0o755)
+    argv = configure(
+        shell, home, env, hook_lines(shell, shim_dir=shim_dir, python=str(held), then="")
+    )
+    run_env = {**env, "TERM": "dumb", "SHELL": argv[0], "VENVSHIM_GC_INTERVAL": "3600"}
     texts = []
-    with pty_shell(argv, run_env, home) as first:
-        started = time.monotonic()
-        for _ in range(5):
-            first.run(":")
-        assert time.monotonic() - started < 2.5, "a prompt waited for gc"
-        assert wait_until(lambda: len(autogc.runs(state)) == 1, timeout=20)
-        texts.append(first.output)
+    try:
+        with pty_shell(argv, run_env, home) as first:
+            for _ in range(5):
+                first.run(":")  # prompts come back while gc still waits at the gate
+            assert autogc.runs(state) == []
+            gate.touch()
+            assert wait_until(lambda: len(autogc.runs(state)) == 1, timeout=20)
+            texts.append(first.output)
+    finally:
+        gate.touch()
     # Another shell inside the interval: no second run.
     with pty_shell(argv, run_env, home) as second:
         second.run(":")
-        time.sleep(1.0)
+        time.sleep(1.0)  # time for a wrongly started run to show up
         texts.append(second.output)
     assert len(autogc.runs(state)) == 1
-    due = autogc.due_at(state)
-    assert due is not None
-    time.sleep(max(0.0, due - time.time()) + 1.2)
-    # Once it is due, the next shell starts one.
+    # Once it is due (the stamp's mtime is the due time), the next shell starts one.
+    stamp = state.home / autogc.STAMP
+    os.utime(stamp, (time.time() - 1, time.time() - 1))
     with pty_shell(argv, run_env, home) as third:
         third.run(":")
         assert wait_until(lambda: len(autogc.runs(state)) == 2, timeout=20)
