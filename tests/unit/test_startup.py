@@ -123,3 +123,24 @@ def test_fish_conf_d_then_config_fish(home: Path, line: str) -> None:
     finding = startup.find_winner("fish", env_of(home), uv_dir=uv_dir(home))
     assert [p.name for p in finding.files] == ["uv.env.fish", "venvshim.fish", "config.fish"]
     assert where(finding) == ("config.fish", 2)
+
+
+def test_user_shell_is_shellinghams_else_shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shellingham
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "zsh").write_text("#!/bin/sh\n")
+    (bin_dir / "zsh").chmod(0o755)
+    env = {"PATH": str(bin_dir), "SHELL": "/bin/fish"}
+    monkeypatch.setattr(shellingham, "detect_shell", lambda: ("zsh", "zsh"))
+    assert startup.user_shell(env) == str(bin_dir / "zsh")  # a name from /proc, found on PATH
+
+    def fails() -> tuple[str, str]:
+        raise shellingham.ShellDetectionFailure()
+
+    monkeypatch.setattr(shellingham, "detect_shell", fails)
+    assert startup.user_shell(env) == "/bin/fish"
+    assert startup.user_shell({"PATH": str(bin_dir)}) is None
