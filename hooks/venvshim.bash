@@ -83,7 +83,9 @@ else
   __venvshim_debug() {
     local status=$? chained=${__venvshim_user_debug:+1}
     # Still inside a startup file (the outermost frame is its `source`): wait.
-    if [[ ${FUNCNAME[${#FUNCNAME[@]}-1]} != source ]]; then
+    if [[ ${FUNCNAME[${#FUNCNAME[@]}-1]} == source ]]; then
+      __venvshim_armed=1
+    else
       __venvshim_path
       if [[ -n $chained ]]; then
         trap -- "$__venvshim_user_debug" DEBUG
@@ -102,10 +104,17 @@ else
 
   # Called by the block. Traced, so that it sees the DEBUG trap of the rc file, the user's own if
   # any; as little as possible runs here, as the user's trap runs before each command of it.
+  # Armed already (a second block: ~/.profile after ~/.bashrc) if ours ran before this call,
+  # since this file cleared the flag where no DEBUG trap runs: then no fork to read the trap.
   __venvshim_arm() {
-    __venvshim_arm_with "$(trap -p DEBUG)"
+    if [[ -n $__venvshim_armed ]]; then
+      unset -f __venvshim_arm __venvshim_arm_with
+    else
+      __venvshim_arm_with "$(trap -p DEBUG)"
+    fi
   }
   declare -ft __venvshim_arm
+  __venvshim_armed=
 
   # Not traced: a trap set here stays set on return, since one was set (the user's is passed in).
   __venvshim_arm_with() {
