@@ -125,6 +125,7 @@ else
       local -a words
       eval "words=($1)" # trap -- 'command' DEBUG
       __venvshim_user_debug=${words[2]}
+      [[ $__venvshim_user_debug != - ]] || __venvshim_user_debug= # none, as POSIX mode lists it
     fi
     local ours='__venvshim_debug "$_"' nl=$'\n'
     trap -- "$ours${__venvshim_user_debug:+$nl$__venvshim_user_debug}" DEBUG
