@@ -19,7 +19,10 @@
 #    first and gives the DEBUG trap back as it was. A trap of the user's own keeps running all
 #    along: it is chained after ours, with `$?` and `$_` as they were. The block, not this file,
 #    arms it: a trap set in a sourced file makes bash drop the one the rc file had set, which it
-#    hides from the sourced file and restores afterwards only if the file set none.
+#    hides from the sourced file and restores afterwards only if the file set none. Not covered:
+#    a first command that is a subshell, `( ... )` or a `{ ...; } |` group (bash runs no DEBUG
+#    trap for it, and its child inherits none), and a DEBUG trap that a later rc line sets in
+#    place of ours (`venvshim doctor` names the line that then wins).
 # Periodic gc for shells that stay open is the scheduler's job (systemd timer / launchd agent).
 
 # Other shells reading this file: nothing to arm.
