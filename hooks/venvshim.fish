@@ -3,15 +3,19 @@
 # conf.d/venvshim.fish; `venvshim uninstall` removes it. Do not edit: it is replaced on every
 # install.
 #
+# Keeps $VENVSHIM_SHIM_DIR first on PATH: now, and whenever anything changes PATH afterwards
+# (an event handler on PATH), such as config.fish running uv's own env.fish, `fish_add_path -m
+# ~/.local/bin` or `set -gx PATH ~/.local/bin $PATH` (changes to the universal fish_user_paths
+# reach PATH through fish's own handler, so they are covered too). That holds in every mode,
+# `fish -c` and `fish -ilc` included, costs nothing while PATH stays as it is (no prompt pays for
+# it), and leaves PATH alone when the shim is already first.
+#
 # At the first prompt (the fish_prompt event), once config.fish and conf.d have run, and then
-# never again:
-#  * puts $VENVSHIM_SHIM_DIR in front of PATH if anything moved it (config.fish running uv's own
-#    env.fish), and leaves PATH alone when it is already first;
-#  * starts `venvshim gc` detached and silent once the stamp file in the state root says a run
-#    is due (its mtime is the due time; venvshim/autogc.py pushes it $VENVSHIM_GC_INTERVAL
-#    seconds, default 3600, ahead), so all shells share one interval.
-# Then the handler erases itself: later prompts cost nothing (tests/bench, row 6). Periodic gc
-# for shells that stay open is the scheduler's job.
+# never again, it starts `venvshim gc` detached and silent once the stamp file in the state root
+# says a run is due (its mtime is the due time; venvshim/autogc.py pushes it
+# $VENVSHIM_GC_INTERVAL seconds, default 3600, ahead), so all shells share one interval. Then that
+# handler erases itself: later prompts cost nothing (tests/bench, row 6). Periodic gc for shells
+# that stay open is the scheduler's job.
 
 if not set -q VENVSHIM_SHIM_DIR
     if set -q XDG_DATA_HOME
@@ -21,13 +25,15 @@ if not set -q VENVSHIM_SHIM_DIR
     end
 end
 
-function __venvshim_path
+function __venvshim_path --on-variable PATH
     test "$PATH[1]" = "$VENVSHIM_SHIM_DIR"; and return 0
     test -d "$VENVSHIM_SHIM_DIR"; or return 0
-    while set -l i (contains -i -- "$VENVSHIM_SHIM_DIR" $PATH)
-        set -e PATH[$i]
+    # One assignment (its own event finds the shim first and stops there).
+    set -l rest
+    for dir in $PATH
+        test "$dir" = "$VENVSHIM_SHIM_DIR"; or set -a rest $dir
     end
-    set -gx PATH "$VENVSHIM_SHIM_DIR" $PATH
+    set -gx PATH "$VENVSHIM_SHIM_DIR" $rest
 end
 
 function __venvshim_state

@@ -3,8 +3,12 @@
 # `venvshim uninstall` removes it. Do not edit: it is replaced on every install.
 #
 # Puts $VENVSHIM_SHIM_DIR first on PATH (unless it already is) for login shells and everything
-# they start. An interactive bash reading this file also gets the bash hook (prompt-time PATH
-# repair and periodic gc).
+# they start. A bash reading this file (a login bash without ~/.bash_profile) also gets the bash
+# hook, which keeps the shim first against the lines after the block too; other shells have no
+# moment after the last line of ~/.profile to do that in.
+
+# Called by the block; the bash hook replaces it.
+__venvshim_arm() { unset -f __venvshim_arm; }
 
 if [ -n "${VENVSHIM_SHIM_DIR-}" ] && [ -d "$VENVSHIM_SHIM_DIR" ]; then
   case $PATH in
@@ -27,8 +31,6 @@ if [ -n "${VENVSHIM_SHIM_DIR-}" ] && [ -d "$VENVSHIM_SHIM_DIR" ]; then
   esac
 fi
 
-if [ -n "${BASH_VERSION-}" ] && [ -n "${VENVSHIM_HOOKS-}" ]; then
-  case $- in
-    *i*) if [ -f "$VENVSHIM_HOOKS/venvshim.bash" ]; then . "$VENVSHIM_HOOKS/venvshim.bash"; fi ;;
-  esac
+if [ -n "${BASH_VERSION-}" ] && [ -f "${VENVSHIM_HOOKS-}/venvshim.bash" ]; then
+  . "$VENVSHIM_HOOKS/venvshim.bash"
 fi

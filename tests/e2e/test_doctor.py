@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_project, run
+from tests.conftest import make_project, require, run
 from tests.e2e.conftest import tombstones_in
 
 SYSTEMD_WORKS = (
@@ -224,3 +226,69 @@ def test_uninstall_restores_and_collects(
     assert not (shim_dir_of(installed) / "uv").exists()
     for name in (".profile", ".bashrc", ".zshrc", ".zprofile"):
         assert not (home / name).exists()  # venvshim created them: gone again
+
+
+def doctor_from(shell: str, env: dict[str, str], cwd: Path) -> dict[str, object]:
+    """The login-shell check of `venvshim doctor` run from `shell`, as a user types it there
+    (`; :` keeps the shell as doctor's parent, where shellingham finds it)."""
+    exe = shutil.which(shell)
+    require(exe is not None, f"{shell} (apt-get install {shell})")
+    assert exe is not None
+    command = f"{shlex.quote(sys.executable)} -m venvshim doctor --json; :"
+    proc = run([exe, "-c", command], env={**env, "SHELL": "/nonexistent/shell"}, cwd=cwd)
+    return {c["name"]: c for c in json.loads(proc.stdout)}["uv in your login shell"]
+
+
+def uvs_own_dir(env: dict[str, str], real_uv: Path) -> Path:
+    uv_dir = Path(env["HOME"]) / ".local" / "bin"
+    uv_dir.mkdir(parents=True, exist_ok=True)
+    (uv_dir / "uv").symlink_to(real_uv)
+    return uv_dir
+
+
+def test_login_shell_finds_the_shim(installed: dict[str, str], tmp_path: Path) -> None:
+    check = doctor_from("bash", installed, tmp_path)
+    assert check["status"] == "ok" and "`bash -ilc 'command -v uv'`" in str(check["detail"])
+    assert "finds the shim" in str(check["detail"])
+
+
+def test_login_shell_without_a_block_names_the_file_and_line(
+    installed: dict[str, str], tmp_path: Path, real_uv: Path
+) -> None:
+    """A ~/.bash_profile made after the install: login bash reads it instead of ~/.profile."""
+    uv_dir = uvs_own_dir(installed, real_uv)
+    bash_profile = Path(installed["HOME"]) / ".bash_profile"
+    bash_profile.write_text('export EDITOR=vi\nexport PATH="$HOME/.local/bin:$PATH"\n')
+    check = doctor_from("bash", installed, tmp_path)
+    assert check["status"] == "error", check
+    detail = str(check["detail"])
+    assert f"finds {uv_dir / 'uv'}, not the shim" in detail
+    assert f"reads {bash_profile}, none with a venvshim block" in detail
+    assert f"{bash_profile} line 2 (`export PATH=" in detail and "install.sh" in str(check["hint"])
+
+
+def test_login_shell_names_the_line_after_the_block(
+    installed: dict[str, str], tmp_path: Path, real_uv: Path
+) -> None:
+    """dash reads ~/.profile alone and has no moment after its last line: a line after the block
+    wins there, and doctor names it (an unrelated PATH line after it does not fool it)."""
+    uvs_own_dir(installed, real_uv)
+    profile = Path(installed["HOME"]) / ".profile"
+    with profile.open("a") as fh:
+        fh.write('. "$HOME/.local/bin/env"\nPATH="$PATH:/opt/tools/bin"\n')
+    (Path(installed["HOME"]) / ".local" / "bin" / "env").write_text(
+        'case ":${PATH}:" in *:"$HOME/.local/bin":*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; '
+        "esac\n"
+    )
+    number = profile.read_text().splitlines().index('. "$HOME/.local/bin/env"') + 1
+    check = doctor_from("dash", installed, tmp_path)
+    assert check["status"] == "error", check
+    assert f'{profile} line {number} (`. "$HOME/.local/bin/env"`) changes PATH' in str(
+        check["detail"]
+    )
+    assert "move that line above the `# >>> venvshim >>>` block" in str(check["hint"])
+    # Put above the block, it no longer wins.
+    lines = profile.read_text().splitlines(keepends=True)
+    moved = [lines[number - 1], *lines[: number - 1], *lines[number:]]
+    profile.write_text("".join(moved))
+    assert doctor_from("dash", installed, tmp_path)["status"] == "ok"

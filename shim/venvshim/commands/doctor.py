@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import VenvshimError
-from ..integration import integrate, rcfiles, scheduler
+from ..integration import integrate, rcfiles, scheduler, startup
 from ..intercept.realuv import find_real_uv, is_shim
 from ..state import StateRoot
 from ..tombstones.registry import TOMB_INFIX
@@ -123,6 +123,41 @@ def check_path(env: Mapping[str, str], found: list[Path], shim_dir: Path | None)
         "`# <<< venvshim <<<` block in your shell's rc file puts uv's directory first and this is "
         "not an interactive shell, move the venvshim block below that line",
     )
+
+
+def check_login_shell(env: Mapping[str, str], cwd: Path, *, timeout: float = 10.0) -> Check:
+    """The user's own shell run as editors run it to read PATH (`$SHELL -ilc`): is `uv` the shim
+    there? If not, the startup-file line that wins."""
+    name = "uv in your login shell"
+    shell = startup.user_shell(env)
+    if shell is None or startup.family(shell) is None:
+        what = f"{shell} has no venvshim hook" if shell else "cannot tell which shell you use"
+        return Check(name, True, f"not checked: {what}", warning=True)
+    run = f"`{os.path.basename(shell)} -ilc 'command -v uv'` (how editors read PATH)"
+    found = startup.which_uv_for_editors(shell, env, cwd, timeout=timeout)
+    if found is None:
+        return Check(
+            name, True, f"not checked: {run} did not answer in {timeout:g} s", warning=True
+        )
+    if found and is_shim(Path(found)):
+        return Check(name, True, f"{run} finds the shim")
+    finding = startup.find_winner(shell, env, uv_dir=os.path.dirname(found) or None)
+    detail = f"{run} finds {found or 'no uv'}, not the shim"
+    reinstall = "run install.sh again (it puts the shim, the hooks and the blocks back)"
+    line, block = finding.winner, finding.block
+    if block is None:
+        read = ", ".join(map(str, finding.files)) or "no startup file"
+        detail += f"; it reads {read}, none with a venvshim block"
+        return Check(name, False, detail + (f"; {line} sets PATH" if line else ""), reinstall)
+    if line is None:
+        return Check(
+            name, False, detail + "; no line after the venvshim block changes PATH", reinstall
+        )
+    detail += f": {line} changes PATH after the venvshim block"
+    hint = f"move that line above the `{rcfiles.BEGIN}` block"
+    if line.path != block.path:
+        hint = f"move that line above the venvshim block in {block.path}, or the block below it"
+    return Check(name, False, detail, hint + ", then open a new terminal")
 
 
 def check_recursion(env: Mapping[str, str], found: list[Path]) -> Check:
@@ -292,6 +327,7 @@ def doctor(
     return [
         check_real_uv(env, shims),
         check_path(env, found, shim_dir),
+        *([check_login_shell(env, cwd)] if platform != "win32" else []),
         check_recursion(env, found),
         check_hooks(manifest, platform=platform),
         check_scheduler(manifest, env=env, platform=platform, runner=runner),

@@ -99,11 +99,14 @@ def render_block(shell: str, *, shim_dir: str, hooks_dir: str, python: str) -> s
         ]
     else:
         q = quote_sh
+        # bash: the hook's DEBUG trap (for shells without a prompt) must be set at the rc file's
+        # own level, so the block arms it (hooks/venvshim.bash says why); zsh needs no such call.
+        arm = " __venvshim_arm;" if shell in ("sh", "bash") else ""
         body = [
             f"VENVSHIM_SHIM_DIR={q(shim_dir)}",
             f"VENVSHIM_HOOKS={q(hooks_dir)}",
             f"VENVSHIM_PYTHON={q(python)}",
-            f'if [ -f "$VENVSHIM_HOOKS/{hook}" ]; then . "$VENVSHIM_HOOKS/{hook}"; fi',
+            f'if [ -f "$VENVSHIM_HOOKS/{hook}" ]; then . "$VENVSHIM_HOOKS/{hook}";{arm} fi',
         ]
     return "\n".join([BEGIN, note, *body, END]) + "\n"
 
