@@ -1,9 +1,9 @@
 """One error type, and the one boundary every entry point goes through.
 
 `boundary(fn)` runs an entry point: a VenvshimError becomes `error:` + `hint:` and exit 1; Ctrl-C
-exit 130; anything else an internal error: exit 3, one `error:` line with the path of a crash log
-holding the traceback (or the traceback itself when no log can be written), never a bare
-traceback. Used by `venvshim` (cli.py), the shim's Python half (intercept/entry.py) and autogc.
+exit 130; anything else an internal error: exit 3, one `error:` line and a `hint:` with the path
+of a crash log holding the traceback (or why none could be written). Never a traceback on the
+terminal. Used by `venvshim` (cli.py), the shim's Python half (intercept/entry.py) and autogc.
 """
 
 from __future__ import annotations
@@ -59,9 +59,6 @@ def boundary(main: Callable[[], int], *, bypass: str | None = None) -> int:
         if log is not None:
             where = f"the details are in {log}"
         else:
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
             where = f"no crash log could be written ({why})"
         hint = f"{where}; please report it"
         if bypass:

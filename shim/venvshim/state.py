@@ -166,6 +166,16 @@ class StateRoot:
             f" or fix this one, e.g. `chmod 700 {self.home}` if it is yours",
         )
 
+    def unwritable(self, exc: OSError) -> VenvshimError:
+        """The error for a state root venvshim cannot write (full, read-only): said before
+        anything is moved."""
+        return VenvshimError(
+            f"cannot write venvshim's state root `{self.home}`: {exc.strerror or exc}; "
+            "nothing was changed",
+            hint="free some space there or make it writable, or set VENVSHIM_HOME to a "
+            "directory you can write; `VENVSHIM_DISABLE=1 uv …` runs uv without venvshim",
+        )
+
     def ensure(self) -> StateRoot:
         """Create the state root (mode 0700) if needed; refuse one that cannot be trusted."""
         try:
@@ -174,8 +184,5 @@ class StateRoot:
         except FileExistsError:
             pass  # not a directory: problem() says so
         except OSError as exc:
-            raise VenvshimError(
-                f"cannot create venvshim's state root `{self.home}`: {exc.strerror or exc}",
-                hint="set VENVSHIM_HOME to a directory you can write, or fix the permissions",
-            ) from exc
+            raise self.unwritable(exc) from exc
         return self.check()

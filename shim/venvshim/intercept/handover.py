@@ -40,9 +40,12 @@ def _lock_env(
 ) -> int | None:
     """The per-env lock (its file holds the holder's pid, for the error a waiter gives)."""
     digest = sha256_hex(os.fsencode(os.path.abspath(env_path)))[:24]
-    state.locks.mkdir(parents=True, exist_ok=True)
     path = state.locks / f"{digest}.lock"
-    fd = lock(str(path), timeout=lock_timeout(env) if wait else 0)
+    try:
+        state.locks.mkdir(exist_ok=True, mode=0o700)
+        fd = lock(str(path), timeout=lock_timeout(env) if wait else 0)
+    except OSError as exc:
+        raise state.unwritable(exc) from exc
     if fd is None and wait:
         try:
             holder = path.read_text(encoding="utf-8").strip() or "?"
@@ -55,8 +58,11 @@ def _lock_env(
             "(UV_LOCK_TIMEOUT sets how long to wait)",
         )
     if fd is not None:
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:  # only for the words of a waiter's error: a full disk must not stop us here
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass
     return fd
 
 

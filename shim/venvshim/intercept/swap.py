@@ -100,12 +100,7 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
     try:
         registry.save(record)
     except OSError as exc:
-        raise VenvshimError(
-            f"cannot write venvshim's record of the tombstone under `{state.home}`: "
-            f"{exc.strerror or exc}; nothing was moved",
-            hint="free some space there (or fix its permissions), or set VENVSHIM_HOME to a "
-            "writable directory; VENVSHIM_DISABLE=1 runs uv without venvshim",
-        ) from exc
+        raise state.unwritable(exc) from exc
     crash_point("registered")
     try:
         _rename_with_retry(real_dir, Path(record.path))

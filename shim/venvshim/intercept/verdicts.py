@@ -100,5 +100,8 @@ def store(cache_dir: Path, key: str, env_path: Path, watched: Sequence[Path]) ->
         if stat is not None and len(stat) > 1 and now - stat[3] / 1e9 < RACY_SECONDS:
             return False
         stats.append([path, stat])
-    write_atomic(cache_dir / f"{key}.json", json.dumps({"env": str(env_path), "stats": stats}))
+    try:
+        write_atomic(cache_dir / f"{key}.json", json.dumps({"env": str(env_path), "stats": stats}))
+    except OSError:
+        return False  # a cache: deciding again next time is fine
     return True
