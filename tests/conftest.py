@@ -168,3 +168,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     elif not passed and session.config.getoption("markexpr", "") == "":
         reporter.write_line("CI: no end-to-end test ran", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The uv version matrix (tests/e2e/test_uv_matrix.py) as a table, version x scenario.
+
+    Built from the reports, so it holds with pytest-xdist too (on the controller every worker's
+    reports arrive). VENVSHIM_MATRIX_REPORT=path also writes it there (Markdown).
+    """
+    from tests.support import uvversions
+
+    reports = [r for reps in terminalreporter.stats.values() for r in reps]
+    lines = uvversions.matrix_table(uvversions.matrix_results(reports))
+    if not lines:
+        return
+    terminalreporter.section("uv version matrix")
+    for line in lines:
+        terminalreporter.write_line(line)
+    target = os.environ.get("VENVSHIM_MATRIX_REPORT")
+    if target:
+        Path(target).write_text("\n".join(lines) + "\n")
