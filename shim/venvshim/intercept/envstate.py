@@ -12,11 +12,12 @@ counts as uv's (REMNANT) only when every file in it is one uv or an installer pu
 top-level names with their exact content, activation scripts and interpreter links in bin/,
 entry points that name this environment's python or are uv trampolines, anything inside
 `lib/pythonX.Y/site-packages` (or `Lib\\site-packages`), headers under `include/site`, package data
-under `share/`; plus files a running process holds right now (what made the deletion fail), and
+under `share/`; in bin/, anything when one of uv's activation scripts there names this directory;
+plus files a running process holds right now (what made the deletion fail), and
 at least one file only uv makes there (an activation script, an interpreter link, an entry point
 of this env, a dist-info): `.gitignore` and `CACHEDIR.TAG` alone prove nothing. A single other
-file (a `bin/run.sh` of the user's, a `lib/data.csv`) makes the whole directory FOREIGN: never
-moved, uv reports it.
+file (a `lib/data.csv`, a `bin/run.sh` beside no activation script of this very env) makes the
+whole directory FOREIGN: never moved, uv reports it.
 """
 
 from __future__ import annotations
@@ -184,9 +185,8 @@ def is_uv_leftover(directory: Path) -> bool:
     seen = 0
     for dirpath, dirnames, filenames in os.walk(directory):
         for name in list(dirnames):
-            if os.path.islink(
-                os.path.join(dirpath, name)
-            ):  # a link is an entry to judge, never a tree to walk
+            # a link is an entry to judge, never a tree to walk
+            if os.path.islink(os.path.join(dirpath, name)):
                 dirnames.remove(name)
                 filenames.append(name)
         for name in filenames:
@@ -210,7 +210,25 @@ def is_uv_leftover(directory: Path) -> bool:
                 return False  # lib/<anything but pythonX.Y/site-packages>: the user's
     if not evidence:
         return False
+    unknown = [u for u in unknown if not _bin_of_this_env(Path(u).parent, directory)]
     return not unknown or all(path in _held_under(directory) for path in unknown)
+
+
+def _bin_of_this_env(parent: Path, env_dir: Path) -> bool:
+    """Is `parent` this environment's bin/ (Scripts\\), proven by one of uv's activation scripts
+    in it naming this very directory (`VIRTUAL_ENV='<env_dir>'`)? Then whatever else it holds
+    was installed into the env (uv itself deletes it with the env on any replace)."""
+    if parent.parent != env_dir or parent.name not in ("bin", "Scripts"):
+        return False
+    needle = os.fsencode(str(env_dir))
+    for name in ("activate", "activate.bat", "activate.fish", "activate.csh", "activate.nu"):
+        try:
+            with open(parent / name, "rb") as fh:
+                if needle in fh.read(1 << 16):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def _held_under(directory: Path) -> set[str]:

@@ -153,3 +153,17 @@ def test_states_uv_handles_itself_never_raise(tmp_path: Path) -> None:
         assert classify(locked).kind in (FOREIGN, VENV, REMNANT, MISSING)
     finally:
         locked.chmod(0o755)
+
+
+def test_bin_proven_by_an_activation_script_naming_this_env(tmp_path: Path) -> None:
+    """uv < 0.8.1 left bin/ with the activation scripts and the program that was in use: once
+    that program has exited, `activate` naming this very directory still proves bin/ is uv's."""
+    left = tmp_path / ".venv"
+    (left / "bin").mkdir(parents=True)
+    (left / "bin" / "tool").write_bytes(b"\x7fELF a native entry point")
+    (left / "bin" / "activate").write_text(f"VIRTUAL_ENV='{tmp_path / 'elsewhere'}'\n")
+    assert classify(left).kind == FOREIGN  # another env's script proves nothing here
+    (left / "bin" / "activate").write_text(f"VIRTUAL_ENV='{left}'\nexport VIRTUAL_ENV\n")
+    assert classify(left).kind == REMNANT
+    (left / "notes.txt").write_text("mine\n")
+    assert classify(left).kind == FOREIGN
