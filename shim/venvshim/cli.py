@@ -1,114 +1,187 @@
-"""`venvshim` command line: argparse here, one module per subcommand under commands/."""
+"""`venvshim` command line: global options and dispatch here, one module per subcommand under
+commands/ (each: SUMMARY, configure(parser), run(args, ctx) -> int). Usage errors in uv's voice
+(exit 2, a `tip:` for a near miss); everything else through the one boundary (errors.boundary).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
+import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
+from types import ModuleType
+from typing import NoReturn
 
 from . import __version__
 from .errors import VenvshimError, boundary
-from .state import StateRoot
+from .state import StateRoot, default_home
+from .ui import CHOICES, Printer
+
+COMMANDS = ("status", "gc", "doctor", "install", "uninstall")
+USAGE_ERROR = 2
+
+ABOUT = """\
+venvshim keeps uv environments safe while programs use them. When a `uv` command is about to
+delete and recreate an environment (a new Python for `uv sync`, `uv venv --clear`, ...), the
+`uv` shim first moves the old one aside to a tombstone, where running programs keep their
+files, and `venvshim gc` deletes the tombstone once nothing uses it any more."""
+
+ENVIRONMENT = (
+    ("VENVSHIM_DISABLE=1", "every `uv` command goes straight to uv, untouched"),
+    ("VENVSHIM_HOME", "where venvshim keeps its state (tombstone records, caches, logs)"),
+    ("VENVSHIM_REAL_UV", "the uv the shim runs (default: the first `uv` on PATH not a shim)"),
+    ("VENVSHIM_GC_INTERVAL", "seconds between automatic gc runs (default: 3600)"),
+    ("VENVSHIM_NO_BACKGROUND_GC=1", "no gc started in the background after a switch"),
+    ("UV_LOCK_TIMEOUT", "seconds to wait for a lock another command holds (default: 300)"),
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="venvshim", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"venvshim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+@dataclass
+class Context:
+    """What a subcommand gets: the state root (resolved now), the environment, the printer."""
 
-    p = sub.add_parser("gc", help="delete tombstones that nothing holds any more")
-    p.add_argument("--dry-run", action="store_true", help="say what would be deleted")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--id", help=argparse.SUPPRESS)
-    p.add_argument(
-        "--wait", nargs="?", type=float, const=600.0, default=None, metavar="SECONDS",
-        help="keep retrying while holders exit (default 600 s); used by the background gc",
-    )  # fmt: skip
+    state: StateRoot
+    env: os._Environ[str]
+    ui: Printer
 
-    p = sub.add_parser("status", help="list tombstones and who holds them")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
 
-    p = sub.add_parser("install", help="write the uv shim into a directory")
-    p.add_argument("--shim-dir", type=Path, required=True, help="directory for the `uv` shim")
-    p.add_argument("--no-modify-path", action="store_true", help="do not touch PATH or rc files")
-    p.add_argument("--dry-run", action="store_true", help="say what would be written")
-    p.add_argument(
-        "--modify-path", action="store_true",
-        help="also hook every shell (Windows: the user PATH) and set up periodic gc; "
-        "what install.sh and install.ps1 run",
-    )  # fmt: skip
-    p.add_argument(
-        "--no-scheduler", action="store_true",
-        help="with --modify-path: no systemd timer / launchd agent / scheduled task",
-    )  # fmt: skip
+class UsageError(Exception):
+    def __init__(self, message: str, *, tip: str | None = None, usage: str = "") -> None:
+        super().__init__(message)
+        self.message, self.tip, self.usage = message, tip, usage
 
-    p = sub.add_parser("doctor", help="check that every uv goes through the shim")
-    p.add_argument("--json", action="store_true", help="print a JSON list of checks")
 
-    p = sub.add_parser("uninstall", help="remove the shim, hooks, rc blocks and scheduled gc")
-    p.add_argument("--shim-dir", type=Path, help="when no install record names it")
-    p.add_argument("--dry-run", action="store_true", help="say what would be removed")
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors turned into uv's."""
+
+    def error(self, message: str) -> NoReturn:
+        tip = None
+        if message.startswith("unrecognized arguments: "):
+            unknown = message.split(": ", 1)[1].split(maxsplit=1)[0]
+            message = f"unexpected argument '{unknown}' found"
+            known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            close = difflib.get_close_matches(unknown, known, n=1)
+            tip = f"a similar argument exists: '{close[0]}'" if close else None
+        raise UsageError(message, tip=tip, usage=self.format_usage().strip())
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"venvshim.commands.{name}")
+
+
+def _parser(name: str) -> Parser:
+    module = _module(name)
+    parser = Parser(
+        prog=f"venvshim {name}",
+        description=module.SUMMARY,
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="display this help")
+    parser.add_argument("--color", choices=CHOICES, metavar="WHEN",
+                        help="color in output: auto, always, never")  # fmt: skip
+    module.configure(parser)
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
-    state = StateRoot.from_env(os.environ)
-    if args.command == "gc":
-        from .commands import gc
+def main_help() -> str:
+    home = default_home(os.environ)
+    width = max(len(c) for c in COMMANDS)
+    lines = [ABOUT, "", "Usage: venvshim [OPTIONS] <COMMAND>", "", "Commands:"]
+    lines += [f"  {c:<{width}}  {_module(c).SUMMARY}" for c in COMMANDS]
+    lines += [f"  {'help':<{width}}  Display the help of a command", "", "Options:"]
+    lines += [
+        "      --color <WHEN>  Control the use of color in output [auto, always, never]",
+        "  -h, --help          Display this help",
+        "  -V, --version       Display venvshim's version",
+        "",
+        f"State: {home} (VENVSHIM_HOME)",
+        "",
+        "Environment variables:",
+    ]
+    width = max(len(n) for n, _ in ENVIRONMENT)
+    lines += [f"  {n:<{width}}  {what}" for n, what in ENVIRONMENT]
+    lines += ["", "Use `venvshim help <COMMAND>` for more about a command."]
+    return "\n".join(lines)
 
-        return gc.run(
-            state=state, dry_run=args.dry_run, only=args.id, wait=args.wait, as_json=args.json
-        )
-    if args.command == "status":
-        from .commands.status import status
 
-        rows, warnings = status(state=state)
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        if args.json:
-            print(json.dumps(rows, indent=2))
-        elif not rows:
-            print("no tombstones")
+def _usage_error(ui: Printer, exc: UsageError) -> int:
+    ui.say("error", exc.message)
+    if exc.tip:
+        print(file=ui.err)
+        ui.say("tip", exc.tip, indent="  ")
+    print(f"\n{exc.usage or 'usage: venvshim [OPTIONS] <COMMAND>'}", file=ui.err)
+    print("\nFor more information, try '--help'.", file=ui.err)
+    return USAGE_ERROR
+
+
+def _split_globals(args: list[str]) -> tuple[str | None, list[str], list[str]]:
+    """(--color value, global flags, the rest from the subcommand on)."""
+    color: str | None = None
+    flags: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        arg = args[i]
+        if arg == "--color" and i + 1 < len(args):
+            color = args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--color="):
+            color = arg.partition("=")[2]
         else:
-            for row in rows:
-                holders = row["holders"]
-                assert isinstance(holders, list)
-                held = ", ".join(f"{h['pid']} {h['name']}" for h in holders)
-                line = f"{row['path']}  (from {row['original']}, {row['created']}, "
-                line += f"{row['bytes']} bytes)" + (f"  held by: {held}" if held else "")
-                print(line)
-        return 0
-    if args.command == "install":
-        from .commands.install import install
-
-        if args.modify_path and args.no_modify_path:
-            raise VenvshimError(
-                "--modify-path and --no-modify-path contradict each other",
-                hint="pick one",
-            )
-        return install(
-            shim_dir=args.shim_dir,
-            modify_path=not args.no_modify_path,
-            dry_run=args.dry_run,
-            hooks=args.modify_path,
-            scheduler=not args.no_scheduler,
-        )
-    if args.command == "doctor":
-        from .commands.doctor import doctor, render
-
-        checks = doctor(state=state, env=os.environ, cwd=Path.cwd())
-        print(render(checks, as_json=args.json))
-        return 0 if all(c.ok for c in checks) else 1
-    if args.command == "uninstall":
-        from .commands.uninstall import uninstall
-
-        return uninstall(state=state, env=os.environ, shim_dir=args.shim_dir, dry_run=args.dry_run)
-    raise AssertionError(args.command)
+            flags.append(arg)
+        i += 1
+    return color, flags, args[i:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    return boundary(lambda: _run(args))
+    args = list(sys.argv[1:] if argv is None else argv)
+    color, flags, rest = _split_globals(args)
+    ui = Printer(choice=color if color in CHOICES else None)
+    try:
+        if color is not None and color not in CHOICES:
+            raise UsageError(
+                f"invalid value '{color}' for '--color <WHEN>'",
+                tip="possible values: auto, always, never",
+            )
+        if "-V" in flags or "--version" in flags:
+            ui.print(f"venvshim {__version__}")
+            return 0
+        unknown = [f for f in flags if f not in ("-h", "--help")]
+        if unknown:
+            raise UsageError(f"unexpected argument '{unknown[0]}' found")
+        if not rest or rest[0] == "help" or "-h" in flags or "--help" in flags:
+            topic = rest[1] if rest[:1] == ["help"] and len(rest) > 1 else None
+            if topic is not None and topic not in COMMANDS:
+                raise _unknown_command(topic)
+            ui.print(main_help() if topic is None else _parser(topic).format_help().rstrip())
+            return 0 if rest or flags else USAGE_ERROR
+        name = rest[0]
+        if name not in COMMANDS:
+            raise _unknown_command(name)
+        parser = _parser(name)
+        parsed = parser.parse_args(rest[1:])
+        if parsed.color is not None:
+            ui = Printer(choice=parsed.color)
+        if parsed.help:
+            ui.print(parser.format_help().rstrip())
+            return 0
+    except UsageError as exc:
+        return _usage_error(ui, exc)
+    ctx = Context(state=StateRoot.from_env(os.environ), env=os.environ, ui=ui)
+    return boundary(lambda: _module(name).run(parsed, ctx), ui=ui)
+
+
+def _unknown_command(name: str) -> UsageError:
+    close = difflib.get_close_matches(name, [*COMMANDS, "help"], n=1)
+    return UsageError(
+        f"unrecognized subcommand '{name}'",
+        tip=f"a similar subcommand exists: '{close[0]}'" if close else None,
+        usage="Usage: venvshim [OPTIONS] <COMMAND>",
+    )
+
+
+__all__ = ["Context", "VenvshimError", "main"]

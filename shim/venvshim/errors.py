@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from .ui import Printer
+
 INTERNAL = 3
 INTERRUPTED = 130
 
@@ -28,13 +30,15 @@ class VenvshimError(Exception):
         self.hint = hint
         self.code = code
 
-    def report(self) -> None:
-        print(f"error: {self.message}", file=sys.stderr)
-        if self.hint:
-            print(f"hint: {self.hint}", file=sys.stderr)
+    def report(self, ui: Printer | None = None) -> None:
+        from .ui import Printer
+
+        (ui or Printer()).error(self.message, self.hint)
 
 
-def boundary(main: Callable[[], int], *, bypass: str | None = None) -> int:
+def boundary(
+    main: Callable[[], int], *, bypass: str | None = None, ui: Printer | None = None
+) -> int:
     """Run `main` and turn whatever escapes it into an exit code and words for a human.
 
     `bypass`: how to get around venvshim for this command, added to an internal error's hint.
@@ -42,7 +46,7 @@ def boundary(main: Callable[[], int], *, bypass: str | None = None) -> int:
     try:
         return main()
     except VenvshimError as exc:
-        exc.report()
+        exc.report(ui)
         return exc.code
     except KeyboardInterrupt:
         return INTERRUPTED
@@ -54,16 +58,12 @@ def boundary(main: Callable[[], int], *, bypass: str | None = None) -> int:
             pass
         return 1
     except Exception as exc:
+        from .ui import Printer
+
         log, why = _write_crash_log()
-        print(f"error: venvshim: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if log is not None:
-            where = f"the details are in {log}"
-        else:
-            where = f"no crash log could be written ({why})"
-        hint = f"{where}; please report it"
-        if bypass:
-            hint += f"; {bypass}"
-        print(f"hint: {hint}", file=sys.stderr)
+        where = f"the details are in {log}" if log else f"no crash log could be written ({why})"
+        hint = f"{where}; please report it" + (f"; {bypass}" if bypass else "")
+        (ui or Printer()).error(f"venvshim: internal error: {type(exc).__name__}: {exc}", hint)
         return INTERNAL
 
 

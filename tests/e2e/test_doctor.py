@@ -113,17 +113,33 @@ def test_state_root_not_writable(installed: dict[str, str], tmp_path: Path) -> N
     assert "VENVSHIM_HOME" in str(checks["state root"]["hint"])
 
 
-def test_rename_self_test_fails_where_nothing_can_be_renamed(
+def test_rename_self_test_only_in_a_project_and_leaves_no_trace(
     installed: dict[str, str], tmp_path: Path
 ) -> None:
-    # sysfs refuses directory creation even to root (chmod would not stop root).
-    code, checks = doctor(installed, Path("/sys/kernel"))
-    assert code == 1
-    check = checks["tombstone rename"]
-    assert not check["ok"] and "/sys/kernel" in str(check["detail"]) and check["hint"]
-    # And in a real project it passes, next to its .venv.
+    """Outside a project there is nothing to test; in one, the test moves a directory aside
+    next to the project's env, and nothing of it is left; a project where nothing can be made
+    or renamed (a read-only filesystem) fails the check with a hint."""
+    outside = tmp_path / "not-a-project"
+    outside.mkdir()
+    assert "tombstone rename" not in doctor(installed, outside)[1]
     project = make_project(tmp_path / "proj")
+    before = sorted(project.iterdir())
     assert doctor(installed, project)[1]["tombstone rename"]["ok"]
+    assert sorted(project.iterdir()) == before
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "none", str(readonly)],
+                          capture_output=True, text=True)  # fmt: skip
+    require(proc.returncode == 0, f"mounting a tmpfs needs root: {proc.stderr.strip()}")
+    try:
+        make_project(readonly / "proj")
+        subprocess.run(["mount", "-o", "remount,ro", str(readonly)], check=True)
+        code, checks = doctor(installed, readonly / "proj")
+        check = checks["tombstone rename"]
+        assert code == 1 and not check["ok"] and str(readonly) in str(check["detail"])
+        assert check["hint"]
+    finally:
+        subprocess.run(["umount", "-l", str(readonly)], check=True)
 
 
 def fake_systemctl(tmp_path: Path, *, unit_dir: Path) -> Path:
@@ -163,7 +179,7 @@ def test_scheduler_missing_then_installed_then_removed(
         ["install", "--shim-dir", str(shim_dir_of(installed)), "--modify-path"], env, tmp_path
     )
     assert proc.returncode == 0, proc.stderr
-    assert "installed systemd user timer" in proc.stdout
+    assert "Installed systemd user timer" in proc.stdout
     assert 'ExecStart="' in (unit_dir / "venvshim-gc.service").read_text()
     code, checks = doctor(env, tmp_path)
     assert code == 0 and checks["periodic gc"]["ok"]
@@ -193,7 +209,7 @@ def test_scheduler_with_the_real_systemctl(env: dict[str, str], tmp_path: Path) 
         assert "--no-scheduler" in str(check["detail"])
     else:
         assert check["status"] == "warning" and "unavailable" in str(check["detail"])
-        assert "warning: periodic gc for editor users is not set up" in proc.stdout
+        assert "warning: periodic gc for editor users is not set up" in proc.stderr
     assert code == 0
 
 
@@ -212,14 +228,14 @@ def test_uninstall_restores_and_collects(
         run(["uv", "sync", "-p", "3.13"], env=installed, cwd=project, check=True)
         assert tombstones_in(project)
         dry = venvshim(["uninstall", "--dry-run"], installed, tmp_path)
-        assert dry.returncode == 0 and "would delete ~/.bashrc" in dry.stdout
+        assert dry.returncode == 0 and "Would delete ~/.bashrc" in dry.stdout
         assert (shim_dir_of(installed) / "uv").exists()
         proc = venvshim(["uninstall"], installed, tmp_path)
         assert proc.returncode == 0, proc.stderr
-        assert "warning: kept" in proc.stdout and "hint: close the programs" in proc.stdout
+        assert "warning: kept" in proc.stderr and "hint: close the programs" in proc.stderr
         left = tombstones_in(project)
         assert left and len(left) < 3, proc.stdout  # the oldest went; what is held is listed
-        assert all(f"warning: kept {p}" in proc.stdout for p in left)
+        assert all(f"warning: kept {p}" in proc.stderr for p in left)
     finally:
         holder.kill()
         holder.wait()

@@ -47,6 +47,8 @@ VENV_REFUSES_FROM = "0.10.0"  # `uv venv` without --clear errors (0.9.30 still w
 #                              0.10.12 refuses; the release in between was not bisected)
 CFG_LAST_FROM = "0.8.1"  # a failed deletion leaves pyvenv.cfg (removed last) from here on
 NO_SYNC_KEEPS_FROM = "0.7.3"  # below: `uv run --no-sync` replaces an incompatible env
+CLEAR_DELETES_FROM = "0.8.0"  # `uv venv --clear` deletes a directory that is not a venv...
+CLEAR_REFUSES_FROM = "0.12.0"  # ... until uv asks for --force (0.12.24 refuses, 0.11.33 not)
 WORKING_DIR_FROM = "0.9.14"  # uv reads UV_WORKING_DIR from here on (UV_WORKING_DIRECTORY: 0.9.1)
 
 SENTINEL = ".matrix-sentinel"  # planted in an env: in the tombstone iff the env was moved
@@ -402,15 +404,23 @@ def _snapshot(directory: Path, root: Path) -> list[tuple[str, str]]:
 def test_user_directory_untouched(cell: Cell) -> None:
     """The shim never moves a directory a user could have filled: every intercepted command
     does exactly what plain uv does to it (uv refuses it, except `uv venv` where noted in
-    notes/uv-version-facts.md), with the same output."""
+    notes/uv-version-facts.md), with the same output; where plain uv would delete it
+    (`uv venv --clear`, 0.8.0 until 0.12), the shim refuses and the files stay."""
     problems = []
     for n, argv in enumerate(USER_COMMANDS):
         plain_proj = _user_dir(cell.tmp / f"plain{n}" / "proj")
         shim_proj = _user_dir(cell.tmp / f"shim{n}" / "proj")
+        before = _snapshot(shim_proj / ".venv", shim_proj)
         expected = cell.plain(argv, plain_proj)
         proc = cell.shim(argv, shim_proj)
         try:
             assert tombstones_in(shim_proj) == [], "moved to a tombstone"
+            deletes = argv == ["venv", "--clear"] and at_least(cell.version, CLEAR_DELETES_FROM)
+            if deletes and not at_least(cell.version, CLEAR_REFUSES_FROM):
+                assert not (plain_proj / ".venv" / "bin" / "deploy.sh").exists(), "uv kept it"
+                assert proc.returncode == 1 and "not a virtual environment" in proc.stderr
+                assert _snapshot(shim_proj / ".venv", shim_proj) == before, "touched"
+                continue
             same_as_plain(proc, expected, shim_proj, plain_proj)
             assert _snapshot(shim_proj / ".venv", shim_proj) == _snapshot(
                 plain_proj / ".venv", plain_proj

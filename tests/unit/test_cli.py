@@ -17,7 +17,7 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_status_and_gc_when_empty(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status"]) == 0
-    assert capsys.readouterr().out.strip() == "no tombstones"
+    assert capsys.readouterr().out.strip() == "No tombstones"
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["gc", "--json"]) == 0
@@ -28,7 +28,7 @@ def test_status_and_gc_when_empty(capsys: pytest.CaptureFixture[str]) -> None:
 def test_install_writes_a_stamped_shim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shim_dir = tmp_path / "my shims" / "bïn"
     assert main(["install", "--shim-dir", str(shim_dir), "--no-modify-path", "--dry-run"]) == 0
-    assert "would write" in capsys.readouterr().out and not shim_dir.exists()
+    assert "Would write" in capsys.readouterr().out and not shim_dir.exists()
     assert main(["install", "--shim-dir", str(shim_dir), "--no-modify-path"]) == 0
     text = (shim_dir / "uv").read_text()
     assert text.startswith("#!/bin/sh\n# venvshim-shim") and "@PYTHON@" not in text
@@ -53,7 +53,14 @@ def test_install_without_no_modify_path_points_to_installer(
     assert "install.sh" in capsys.readouterr().err
 
 
-def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["frobnicate"])
-    assert info.value.code == 2
+def test_bad_usage_exits_2_in_uv_s_words(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unrecognized subcommand 'frobnicate'\n")
+    assert main(["stauts"]) == 2
+    assert "  tip: a similar subcommand exists: 'status'" in capsys.readouterr().err
+    assert main(["gc", "--dryrun"]) == 2
+    err = capsys.readouterr().err
+    assert "error: unexpected argument '--dryrun' found" in err
+    assert "  tip: a similar argument exists: '--dry-run'" in err
+    assert err.rstrip().endswith("For more information, try '--help'.")

@@ -1,4 +1,5 @@
-"""`venvshim install --shim-dir DIR --no-modify-path`: write the `uv` shim into DIR.
+"""`venvshim install [--shim-dir DIR] --no-modify-path`: write the `uv` shim into DIR (default:
+venvshim's own directory, `~/.local/share/venvshim/bin`).
 
 The minimal form used by tests and scripts; with `--modify-path` (what install.sh / install.ps1
 run) it also installs the shell hooks or the Windows user PATH and the scheduler (integrate.py).
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..integration.integrate import default_shim_dir
 from ..intercept.frontend import render_sh
 from ..intercept.realuv import SHIM_DIR_MARKER, is_shim
 
@@ -34,6 +36,49 @@ def import_roots() -> list[str]:
         if root not in roots:
             roots.append(root)
     return roots
+
+
+SUMMARY = "Write the `uv` shim (install.sh and install.ps1 run this)"
+
+# Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from ..cli import Context
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shim-dir", type=Path, help="directory for the `uv` shim (default: venvshim's own)"
+    )
+    parser.add_argument(
+        "--no-modify-path", action="store_true", help="do not touch PATH or rc files"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="say what would be written")
+    parser.add_argument(
+        "--modify-path", action="store_true",
+        help="also hook every shell (Windows: the user PATH) and set up periodic gc; "
+        "what install.sh and install.ps1 run",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-scheduler", action="store_true",
+        help="with --modify-path: no systemd timer / launchd agent / scheduled task",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.modify_path and args.no_modify_path:
+        raise VenvshimError(
+            "--modify-path and --no-modify-path contradict each other", hint="pick one"
+        )
+    return install(
+        shim_dir=args.shim_dir or default_shim_dir(ctx.env),
+        modify_path=not args.no_modify_path,
+        dry_run=args.dry_run,
+        hooks=args.modify_path,
+        scheduler=not args.no_scheduler,
+    )
 
 
 def install(
@@ -71,7 +116,7 @@ def install(
             dry_run=dry_run,
         )
         if not dry_run:
-            print("next: open a new terminal (or `exec $SHELL -l`), then run `venvshim doctor`")
+            print("Next: open a new terminal (or `exec $SHELL -l`), then run `venvshim doctor`")
     return 0
 
 
@@ -79,11 +124,11 @@ def _install_windows(shim_dir: Path, *, dry_run: bool) -> None:
     from ..integration.winshim import install_exe
 
     if dry_run:
-        print(f"would write {shim_dir / 'uv.exe'}")
+        print(f"Would write {shim_dir / 'uv.exe'}")
         return
     shim_dir.mkdir(parents=True, exist_ok=True)
     (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
-    print(f"installed the uv shim at {install_exe(shim_dir, python=sys.executable)}")
+    print(f"Installed the uv shim at {install_exe(shim_dir, python=sys.executable)}")
 
 
 def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
@@ -95,7 +140,7 @@ def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
         )
     text = render_sh(python=sys.executable, roots=import_roots())
     if dry_run:
-        print(f"would write {target}")
+        print(f"Would write {target}")
         return
     shim_dir.mkdir(parents=True, exist_ok=True)
     (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
@@ -103,4 +148,4 @@ def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
     tmp.write_text(text, encoding="utf-8")
     tmp.chmod(0o755)
     os.replace(tmp, target)
-    print(f"installed the uv shim at {target}")
+    print(f"Installed the uv shim at {target}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import VenvshimError
 from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
 from ..state import StateRoot, write_atomic
+from ..ui import Printer
 from . import rcfiles, scheduler, winpath
 
 MANIFEST = "install.json"
@@ -161,6 +162,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _said(dry_run: bool, did: str, do: str, what: str) -> str:
+    """What was done, in the past tense ("Hooked ~/.bashrc"); with --dry-run, what would be
+    ("Would hook ~/.bashrc")."""
+    text = f"would {do} {what}" if dry_run else f"{did} {what}"
+    return text[0].upper() + text[1:]
+
+
 def _tilde(path: str, env: Mapping[str, str]) -> str:
     home = env.get("HOME", "")
     return "~" + path[len(home) :] if home and path.startswith(home + os.sep) else path
@@ -184,9 +192,8 @@ def install_integration(
     manifest = Manifest(
         shim_dir=str(shim_dir), hooks_dir=str(hooks), python=python, scheduler_opt_out=False
     )
-    verb = "would " if dry_run else ""
     if copy_hooks(hooks, dry_run=dry_run):
-        print(f"{verb}write the shell hooks into {hooks}")
+        print(_said(dry_run, "wrote", "write", f"the shell hooks into {hooks}"))
 
     previous = {e.path: e for e in (old.rc if old else [])}
     if platform == "win32":
@@ -201,9 +208,8 @@ def install_integration(
             )
             manifest.rc.append(edit)
             if action != "unchanged":
-                print(
-                    f"{verb}{'update' if action == 'updated' else 'hook'} {_tilde(edit.path, env)}"
-                )
+                did, do = ("updated", "update") if action == "updated" else ("hooked", "hook")
+                print(_said(dry_run, did, do, _tilde(edit.path, env)))
 
     backend = scheduler.backend_for(platform, env=env, runner=runner)
     if not use_scheduler:
@@ -214,14 +220,16 @@ def install_integration(
     else:
         available, why = backend.available()
         if not available:
-            print(f"warning: periodic gc for editor users is not set up: {why}")
-            print("hint: the shell hooks still collect tombstones; `venvshim gc` does it by hand")
+            Printer().warning(
+                f"periodic gc for editor users is not set up: {why}",
+                "the shell hooks still collect tombstones; `venvshim gc` does it by hand",
+            )
         elif dry_run:
-            print(f"would install the {why}")
+            print(f"Would install the {why}")
         else:
             command = scheduler.gc_command(python, state.home, backend.kind)
             for line in backend.install(command):
-                print(f"installed {line}")
+                print(f"Installed {line}")
             manifest.scheduler = backend.kind
     if not dry_run:
         save_manifest(state, manifest)
@@ -246,11 +254,11 @@ def _install_windows(
     manifest.user_path_entry = winpath.unexpanded(manifest.shim_dir, env)
     manifest.user_path_created = old.user_path_created if old else user_path is None
     if plan.new_user_path is not None:
-        print(f"{'would put' if dry_run else 'put'} {manifest.shim_dir} first in the user PATH")
+        print(_said(dry_run, "put", "put", f"{manifest.shim_dir} first in the user PATH"))
         if not dry_run:
             winpath.write_user_path(plan.new_user_path)
     for message in plan.messages:
-        print(f"warning: {message}")
+        Printer().warning(message)
     if plan.profile_hook:
         for profile in winpath.profile_paths(winpath.documents_dir()):
             target = rcfiles.Target("pwsh", Path(profile))
@@ -265,7 +273,7 @@ def _install_windows(
             )
             manifest.rc.append(edit)
             if action != "unchanged":
-                print(f"{'would hook' if dry_run else 'hook'} {profile}")
+                print(_said(dry_run, "hooked", "hook", profile))
 
 
 def uninstall_integration(
@@ -281,7 +289,6 @@ def uninstall_integration(
     """Undo install_integration and remove the shim. Returns what was (or would be) done."""
     manifest = load_manifest(state)
     done: list[str] = []
-    verb = "would " if dry_run else ""
     edits = {e.path: e for e in (manifest.rc if manifest else [])}
     paths = list(edits)
     if platform != "win32":  # blocks written by hand or by an install whose manifest is gone
@@ -289,9 +296,11 @@ def uninstall_integration(
     for path in dict.fromkeys(paths):
         result = rcfiles.remove(Path(path), edits.get(path), dry_run=dry_run)
         if result == "removed":
-            done.append(f"{verb}remove the venvshim block from {_tilde(path, env)}")
+            what = f"the venvshim block from {_tilde(path, env)}"
+            done.append(_said(dry_run, "removed", "remove", what))
         elif result == "deleted":
-            done.append(f"{verb}delete {_tilde(path, env)} (venvshim had created it)")
+            what = f"{_tilde(path, env)} (venvshim had created it)"
+            done.append(_said(dry_run, "deleted", "delete", what))
 
     shim = Path(manifest.shim_dir) if manifest else shim_dir or default_shim_dir(env)
     if platform == "win32" and manifest and manifest.user_path_entry:
@@ -299,14 +308,14 @@ def uninstall_integration(
             user_path=winpath.read_user_path(), shim_dir=str(shim), env=env
         )
         if new is not None:
-            done.append(f"{verb}take {shim} out of the user PATH")
+            done.append(_said(dry_run, "took", "take", f"{shim} out of the user PATH"))
             if not dry_run:
                 winpath.write_user_path(new if new or not manifest.user_path_created else None)
 
     backend = scheduler.backend_for(platform, env=env, runner=runner)
     if dry_run:
         if any(p.exists() for p in backend.files()) or (manifest and manifest.scheduler):
-            done.append(f"would remove the {backend.kind} scheduler entry")
+            done.append(f"Would remove the {backend.kind} scheduler entry")
     else:
         done += backend.uninstall()
 
@@ -315,7 +324,7 @@ def uninstall_integration(
         if (hooks / name).exists() and not dry_run:
             (hooks / name).unlink()
     if hooks.exists():
-        done.append(f"{verb}delete {hooks}")
+        done.append(_said(dry_run, "deleted", "delete", str(hooks)))
         if not dry_run:
             _rmdir_quiet(hooks)
 
@@ -334,7 +343,7 @@ def uninstall_integration(
                 leftover.unlink(missing_ok=True)
             _rmdir_quiet(shim)
     if removed_shim:
-        done.append(f"{verb}delete the uv shim in {shim}")
+        done.append(_said(dry_run, "deleted", "delete", f"the uv shim in {shim}"))
     if not dry_run:
         _rmdir_quiet(data_root(env))
         (state.home / MANIFEST).unlink(missing_ok=True)

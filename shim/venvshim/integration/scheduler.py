@@ -241,7 +241,7 @@ class Systemd(Backend):
         for path in present:
             path.unlink()
         self.runner(["systemctl", "--user", "daemon-reload"])
-        return [f"removed systemd user timer {UNIT}.timer"]
+        return [f"Removed the systemd user timer {UNIT}.timer"]
 
 
 class Launchd(Backend):
@@ -281,7 +281,7 @@ class Launchd(Backend):
             return []
         self.runner(["launchctl", "bootout", f"{self._domain()}/{LAUNCHD_LABEL}"])
         self.plist.unlink()
-        return [f"removed launchd agent {LAUNCHD_LABEL}"]
+        return [f"Removed the launchd agent {LAUNCHD_LABEL}"]
 
 
 class TaskScheduler(Backend):
@@ -313,7 +313,7 @@ class TaskScheduler(Backend):
         if not self.installed():
             return []
         self.runner(["schtasks", "/Delete", "/TN", TASK_NAME, "/F"])
-        return [f"removed Task Scheduler task {TASK_NAME}"]
+        return [f"Removed the Task Scheduler task {TASK_NAME}"]
 
 
 def backend_for(platform: str, *, env: Mapping[str, str], runner: Runner = run_command) -> Backend:

@@ -154,11 +154,11 @@ def python_find(
     version files and `requires-python`: so VIRTUAL_ENV names this environment for the question
     (whichever way the project names it: `.venv`, UV_PROJECT_ENVIRONMENT, `--active`). A request
     the project's `requires-python` excludes makes uv warn and `uv sync` fail before touching
-    anything: "keep". Not covered: a `pyvenv.cfg` whose `version_info` was edited by hand."""
-    import subprocess
-
+    anything: "keep". From 0.6.17 uv also replaces an env whose `pyvenv.cfg` `version_info` is
+    not its interpreter's: `--show-version` tells. Checked against plain uv over 38 cases per
+    release (notes/uv-version-facts.md)."""
     argv = [real_uv, "python", "find"]
-    request = inv.value("--python") or env.get("UV_PYTHON")
+    request = inv.value("--python") or env.get("UV_PYTHON")  # `python find` ignores UV_PYTHON
     if request:
         argv.append(request)
     for name in ("--directory", "--project", "--config-file", "--python-preference", "--cache-dir"):
@@ -173,18 +173,59 @@ def python_find(
     child = {k: v for k, v in decision.dry_run_env(env).items() if k not in ("CONDA_PREFIX",)}
     child["VIRTUAL_ENV"] = str(current.real_dir)
     child.pop("UV_PYTHON", None)
+    found = _ask(argv, cwd=cwd, env=child)
+    if found is None:
+        return None
+    answer, said = found
+    if not os.path.isabs(answer):
+        return None  # not an answer to the question
+    if b"incompatible with the project's Python requirement" in said:
+        return decision.KEEP  # uv refuses the request before touching the environment
+    if not _in_env(answer, current):
+        return decision.REPLACE
+    if facts.version is not None and facts.version < (0, 6, 17):
+        return decision.KEEP  # these releases keep an env whatever its `version_info` says
+    shown = _ask([*argv, "--show-version"], cwd=cwd, env=child)
+    recorded = _version_info(current.real_dir)
+    if shown is None or recorded is None:
+        return None
+    return decision.KEEP if shown[0] == recorded else decision.REPLACE
+
+
+def _ask(argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> tuple[str, bytes] | None:
+    """One line of uv's stdout (and its stderr), or None when uv failed or said more."""
+    import subprocess
+
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, env=child, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
-        )
+            argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True,
+            timeout=120,
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
-    found = proc.stdout.decode("utf-8", "surrogateescape").strip()
-    if proc.returncode != 0 or not found or "\n" in found or not os.path.isabs(found):
+    out = proc.stdout.decode("utf-8", "surrogateescape").strip()
+    if proc.returncode != 0 or not out or "\n" in out:
         return None
-    if b"incompatible with the project's Python requirement" in proc.stderr:
-        return decision.KEEP  # uv refuses the request before touching the environment
+    return out, proc.stderr
+
+
+def _in_env(found: str, current: EnvState) -> bool:
+    """A path inside the environment, or the very interpreter its python links to."""
     for root in (current.real_dir, current.path):
         if os.path.normpath(found).startswith(os.path.normpath(str(root)) + os.sep):
-            return decision.KEEP
-    return decision.REPLACE
+            return True
+    linked = os.path.realpath(os.path.join(current.real_dir, "bin", "python"))
+    return os.path.realpath(found) == linked and os.path.exists(linked)
+
+
+def _version_info(env_dir: Path) -> str | None:
+    """`version_info` from the environment's pyvenv.cfg."""
+    try:
+        text = (env_dir / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "version_info":
+            return value.strip()
+    return None

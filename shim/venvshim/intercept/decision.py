@@ -7,15 +7,12 @@ In order, each step only when the previous one could not answer:
   3. a cached "keep" verdict still valid for that fingerprint (verdicts.py);
   4. the state of the directory (envstate.py): a uv remnant is always replaced, a missing or
      foreign one never (uv creates the one and reports the other);
-  5. facts that depend on uv's release (uvfacts.py: `uv venv` without `--clear`);
+  5. facts of uv's release (uvfacts.py): `uv venv` without `--clear`, `run --no-sync`, ...;
   6. uv's own answer (askuv.py: `uv sync --dry-run`, read in the wording of that release);
-  7. an answer that does not depend on uv's wording (askuv.python_find): the interpreter uv
-     resolves for the same request against the environment's own;
-  8. none of these could tell: protect. The environment is moved aside anyway ("unsure"), the
-     user is told, and swap.restore puts it back if uv then builds nothing. Refusing instead
-     would stop every command of a uv release venvshim does not understand; passing through
-     would be failing open. A needless swap costs a rebuild from uv's cache, and the old env
-     stays until gc: nothing is lost.
+  7. an answer in no wording (askuv.python_find): the interpreter uv resolves for the request;
+  8. none of these could tell: protect. The env is moved aside anyway ("unsure") and put back
+     if uv builds nothing. Refusing would stop every command of a uv venvshim cannot read;
+     passing through would be failing open; a needless swap costs a rebuild from uv's cache.
 The swap (swap.py) acts on the Plan and never decides again.
 """
 
@@ -167,9 +164,12 @@ def locate(
     real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts
 ) -> Target | None:
     """Steps 1-2: None when this command cannot replace an env (or there is no project)."""
-    from . import project, verdicts
+    from . import guard, project, verdicts
 
-    if not in_scope(inv, env) or uvargs.inline_script(inv, cwd=str(cwd), env=env, facts=facts):
+    if not in_scope(inv, env):
+        return None
+    if uvargs.inline_script(inv, cwd=str(cwd), env=env, facts=facts):
+        guard.refuse_data_loss(inv, cwd=cwd, env=env, facts=facts)
         return None
     try:
         env_path = project.target_env_dir(inv, cwd=cwd, env=env, facts=facts)
@@ -297,10 +297,13 @@ def _decide(
     facts: Facts,
 ) -> tuple[str, str, Path | None, str]:
     """(action, reason, the env path uv named or None, what uv said) for steps 4-8."""
-    from . import askuv, envstate
+    from . import askuv, envstate, guard
 
     if current.kind == envstate.REMNANT:
         return REPLACE, "remnant", None, ""
+    clear = inv.command == "venv" and (inv.flag("--clear") or uvargs.env_flag(env, "UV_VENV_CLEAR"))
+    if clear and facts.clear_deletes_foreign:
+        guard.refuse_data_loss(inv, cwd=cwd, env=env, facts=facts, target=current.path)
     if current.kind != envstate.VENV:
         return KEEP, current.kind, None, ""  # missing: uv creates it; foreign: never touched
     if inv.command == "run" and uvargs.no_sync(inv, env) and facts.no_sync_preserves:
@@ -310,7 +313,7 @@ def _decide(
             return REPLACE, "interpreter gone", None, ""
         return KEEP, "use", None, ""
     if inv.command == "venv":
-        if inv.flag("--clear") or uvargs.env_flag(env, "UV_VENV_CLEAR"):
+        if clear:
             return REPLACE, "--clear", None, ""
         if inv.flag("--allow-existing"):
             return KEEP, "--allow-existing", None, ""
@@ -337,6 +340,8 @@ def _decide(
         said = answer.said
     elif early is not None:
         early.stop()
+    if envstate.interpreter_gone(current.real_dir):
+        return REPLACE, "interpreter gone", None, said  # every release replaces it
     found = askuv.python_find(real_uv, inv, current, cwd=cwd, env=env, facts=facts)
     if found == REPLACE:
         return REPLACE, "other interpreter", None, said

@@ -22,6 +22,7 @@ from ..errors import VenvshimError
 from ..platform import impl, lock, lock_timeout
 from ..state import StateRoot
 from ..tombstones.registry import Record
+from ..ui import Printer
 from . import decision, envstate, swap, uvfacts
 from .verdicts import sha256_hex
 
@@ -107,13 +108,6 @@ def intercept(
         other = _lock_env(state, chosen.current.path, env, wait=True)
         assert other is not None
         locks.append(other)
-    if chosen.unsure:
-        print(
-            f"warning: venvshim: could not tell whether uv would replace the environment at "
-            f"`{chosen.current.path}`; moved it aside to be safe (it is put back if uv builds "
-            f"nothing){': uv said: ' + chosen.said if chosen.said else ''}",
-            file=sys.stderr,
-        )
     try:
         record = swap.tombstone(chosen.current, state=state, env=env)
     except swap.CannotMove as exc:
@@ -125,7 +119,30 @@ def intercept(
             impl.unlock_fd(fd)
         impl.exec_uv(real_uv, args)
     _make_room(record, state=state)
-    _supervise(real_uv, args, inv, record=record, current=chosen.current, state=state, locks=locks)
+    ui = Printer(choice=inv.value("--color"))
+    if not inv.flag("--quiet"):
+        _notice_holders(record, ui)
+    _supervise(
+        real_uv, args, inv, record=record, current=chosen.current, state=state, locks=locks,
+        unsure=chosen.said if chosen.unsure else None, ui=ui,
+    )  # fmt: skip
+
+
+def _notice_holders(record: Record, ui: Printer) -> None:
+    """Once, before uv's own words: the programs still using the environment just moved aside,
+    what they keep, and that they should be restarted (nothing when no program held it)."""
+    from ..tombstones import holders, keeps
+
+    held = holders.holders_of(
+        holders.scan(), record.path, original=record.original, since=record.created
+    )
+    lines = keeps.explain(held, original=record.original)
+    if not lines:
+        return
+    ui.warning(
+        f"The environment at `{record.original}` was moved aside to `{record.path}`, and "
+        "programs still use it; it is deleted once they exit:\n  " + "\n  ".join(lines)
+    )
 
 
 LOW_DISK_BYTES = 1 << 30
@@ -176,6 +193,8 @@ def _supervise(
     current: envstate.EnvState,
     state: StateRoot,
     locks: list[int],
+    unsure: str | None,
+    ui: Printer,
 ) -> NoReturn:
     import subprocess
 
@@ -199,7 +218,17 @@ def _supervise(
                 except subprocess.TimeoutExpired:
                     pass
     returncode = child.wait()
-    if not swap.restore(record, current, state=state):
+    if swap.restore(record, current, state=state):
+        pass  # uv built nothing: the environment is back, as uv alone would have left it
+    else:
+        if unsure is not None:
+            ui.warning(
+                f"venvshim could not tell whether uv would replace the environment at "
+                f"`{record.original}`, so it moved it aside before uv ran: it is kept at "
+                f"`{record.path}` until nothing uses it"
+                + (f" (uv's answer was not one venvshim knows: {unsure})" if unsure else ""),
+                "`venvshim doctor` tells whether venvshim understands this uv",
+            )
         start_background_gc(record, env=os.environ)
     for fd in locks:
         impl.unlock_fd(fd)

@@ -53,6 +53,12 @@ TABLE: dict[str, tuple[object, list[tuple[Version, object]]]] = {
     # A symlinked `.venv`: the target is emptied and recreated (0.8.1); before, uv removed only
     # the link and made a new directory, leaving the old env untouched.
     "symlink_target_replaced": (True, [((0, 0, 0), False), ((0, 8, 1), True)]),
+    # `uv venv --clear` deletes a directory that is not a virtual environment (0.8.0 until 0.12,
+    # which asks for --force).
+    "clear_deletes_foreign": (True, [((0, 0, 0), False), ((0, 8, 0), True), ((0, 12, 0), False)]),
+    # `uv run --active` of a script with inline metadata empties VIRTUAL_ENV even when it is not
+    # a virtual environment (fixed in 0.13.6).
+    "active_script_clears_foreign": (True, [((0, 0, 0), True), ((0, 13, 6), False)]),
 }
 
 _VERSION = re.compile(rb"^uv (\d+)\.(\d+)\.(\d+)")
@@ -64,7 +70,9 @@ class Facts:
     protect at its protective value, every fact about where uv works at the newest release's)."""
 
     __slots__ = ("version", *TABLE)
+    active_script_clears_foreign: bool
     cfg_removed_first: bool
+    clear_deletes_foreign: bool
     dry_run: bool
     no_sync_preserves: bool
     project_env: bool

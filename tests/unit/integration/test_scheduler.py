@@ -106,7 +106,7 @@ def test_launchd_and_task_backends(tmp_path: Path) -> None:
     task.install(CMD)
     create = next(c for c in runner.calls if c[:2] == ["schtasks", "/Create"])
     assert create[create.index("/TN") + 1] == scheduler.TASK_NAME
-    assert task.uninstall() == [f"removed Task Scheduler task {scheduler.TASK_NAME}"]
+    assert task.uninstall() == [f"Removed the Task Scheduler task {scheduler.TASK_NAME}"]
 
 
 @pytest.mark.parametrize(
