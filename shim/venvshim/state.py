@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 from .errors import VenvshimError
+from .fs import write_atomic
+
+__all__ = ["StateRoot", "default_home", "read_private", "write_atomic"]
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -95,22 +98,6 @@ def read_private(path: Path) -> bytes | None:
         return None
     finally:
         os.close(fd)
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` all at once (a temp file, mode 0600, renamed over it): a reader
-    sees the old bytes or the new ones, never half, whoever is killed when."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class StateRoot:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import write_atomic
 from ..integration.integrate import default_shim_dir
 from ..intercept.frontend import render_sh
 from ..intercept.realuv import SHIM_DIR_MARKER, is_shim
@@ -144,8 +145,5 @@ def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:
         return
     shim_dir.mkdir(parents=True, exist_ok=True)
     (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
-    tmp = target.with_name(".uv.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, target)
+    write_atomic(target, text, mode=0o755)
     print(f"Installed the uv shim at {target}")

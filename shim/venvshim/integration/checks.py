@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import VenvshimError
-from ..intercept.realuv import find_real_uv, is_shim
+from ..intercept.realuv import find_real_uv, is_shim, uv_on_path
 from ..state import StateRoot
 from ..tombstones.registry import TOMB_INFIX
 from . import integrate, rcfiles, scheduler, startup
@@ -36,21 +36,6 @@ class Check:
 
     def to_json(self) -> dict[str, object]:
         return {**asdict(self), "status": self.status}
-
-
-def uv_on_path(env: Mapping[str, str], *, windows: bool = os.name == "nt") -> list[Path]:
-    """Every `uv` executable on PATH, in lookup order."""
-    names = ["uv"]
-    if windows:
-        exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE").split(";") if e]
-        names = [f"uv{e}" for e in exts if e in (".exe", ".com")]
-    found: list[Path] = []
-    for entry in env.get("PATH", "").split(os.pathsep):
-        for name in names:
-            candidate = Path(entry or ".") / name
-            if candidate.is_file() and os.access(candidate, os.X_OK) and candidate not in found:
-                found.append(candidate)
-    return found
 
 
 def check_real_uv(env: Mapping[str, str], shims: list[Path]) -> Check:

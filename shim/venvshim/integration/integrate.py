@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import write_atomic
 from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
-from ..state import StateRoot, write_atomic
+from ..state import StateRoot
 from ..ui import Printer
 from . import rcfiles, scheduler, winpath
 
@@ -152,14 +153,8 @@ def copy_hooks(target: Path, *, dry_run: bool) -> bool:
         changed = True
         if not dry_run:
             target.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(dest, data)
+            write_atomic(dest, data, mode=0o644)
     return changed
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _said(dry_run: bool, did: str, do: str, what: str) -> str:

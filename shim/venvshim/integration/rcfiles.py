@@ -9,14 +9,13 @@ and kept in the install manifest, so that uninstall restores the file byte for b
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import write_atomic
 
 BEGIN = "# >>> venvshim >>>"
 END = "# <<< venvshim <<<"
@@ -161,21 +160,8 @@ def _read(path: Path) -> bytes | None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Atomic, through a symlink (dotfile managers), keeping the file's mode."""
-    real = Path(os.path.realpath(path))
-    try:
-        mode = real.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.venvshim-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Through a symlink (dotfile managers), keeping the file's mode (0644 for a new one)."""
+    write_atomic(path, data, mode=0o644, through_link=True, keep_mode=True)
 
 
 def _missing_dirs(path: Path) -> list[Path]:

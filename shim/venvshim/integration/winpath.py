@@ -49,9 +49,11 @@ def unexpanded(directory: str, env: Mapping[str, str]) -> str:
 def find_uv(
     entries: list[str], env: Mapping[str, str], is_file: Callable[[str], bool]
 ) -> str | None:
-    """The first directory in `entries` holding uv.exe (PATHEXT's .exe/.com), or None."""
-    exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE").split(";") if e]
-    names = [f"uv{e}" for e in exts if e in (".exe", ".com")] or ["uv.exe"]
+    """The first directory in `entries` (registry PATH entries, %VAR% unexpanded) holding uv,
+    by realuv's names for Windows, or None."""
+    from ..intercept.realuv import uv_names
+
+    names = uv_names(env, windows=True)
     for entry in entries:
         directory = expand(entry.strip().strip('"'), env)
         if any(is_file(directory.rstrip("\\/") + "\\" + name) for name in names):

@@ -57,19 +57,9 @@ def distlib_launcher(name: str) -> bytes:
 
 def write_exe(target: Path, data: bytes) -> None:
     """Replace uv.exe even while a copy of it runs: Windows lets a running exe be renamed."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    try:
-        os.replace(tmp, target)
-    except PermissionError:
-        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, aside)
-        os.replace(tmp, target)
-    for old in target.parent.glob(f".{target.name}.old-*"):
-        try:
-            old.unlink()
-        except OSError:
-            pass  # still running: removed by a later install
+    from ..fs import write_atomic
+
+    write_atomic(target, data, mode=0o755, running_ok=True)
 
 
 def install_exe(shim_dir: Path, *, python: str) -> Path:

@@ -32,6 +32,29 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def uv_names(env: Mapping[str, str], *, windows: bool) -> list[str]:
+    """The file names `uv` has on PATH: `uv`, or on Windows `uv` + PATHEXT's .exe/.com (a .cmd
+    or .bat shim is never what CreateProcess finds for a bare `uv`)."""
+    if not windows:
+        return ["uv"]
+    exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
+    return [f"uv{e}" for e in exts if e in (".exe", ".com")] or ["uv.exe"]
+
+
+def uv_on_path(env: Mapping[str, str], *, windows: bool = os.name == "nt") -> list[Path]:
+    """Every `uv` executable on PATH, in lookup order (the one PATH search of venvshim)."""
+    names = uv_names(env, windows=windows)
+    found: list[Path] = []
+    for entry in env.get("PATH", "").split(";" if windows else ":"):
+        for name in names:
+            candidate = Path(entry or ".") / name
+            if candidate in found or not candidate.is_file():
+                continue
+            if windows or os.access(candidate, os.X_OK):
+                found.append(candidate)
+    return found
+
+
 def find_real_uv(
     *, env: Mapping[str, str], skip: Path | None = None, windows: bool = os.name == "nt"
 ) -> Path:
@@ -47,20 +70,10 @@ def find_real_uv(
                 code=2,
             )
         return path
-    names = ["uv"]
-    if windows:
-        exts = [e.lower() for e in env.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
-        names = [f"uv{e}" for e in exts if e in (".exe", ".com")]
-    sep = ";" if windows else ":"
-    for entry in env.get("PATH", "").split(sep):
-        for name in names:
-            candidate = Path(entry or ".") / name
-            if not candidate.is_file() or not os.access(candidate, os.X_OK):
-                continue
-            if skip is not None and _same_file(candidate, skip):
-                continue
-            if is_shim(candidate):
-                continue
+    for candidate in uv_on_path(env, windows=windows):
+        if skip is not None and _same_file(candidate, skip):
+            continue
+        if not is_shim(candidate):
             return candidate
     raise VenvshimError(
         "cannot find the real uv on PATH (only venvshim's own shim is there)",

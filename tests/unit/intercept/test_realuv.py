@@ -47,3 +47,24 @@ def test_windows_pathext_and_semicolons(tmp_path: Path) -> None:
     exe = _exe(tmp_path / "b" / "uv.exe")
     env = {"PATH": f"{cmd.parent};{exe.parent}", "PATHEXT": ".COM;.EXE;.BAT;.CMD"}
     assert find_real_uv(env=env, windows=True) == exe
+
+
+def test_one_search_for_every_caller(tmp_path: Path) -> None:
+    """find_real_uv, doctor's list and the Windows installer's machine-PATH check read PATH and
+    PATHEXT the same way: `;` on Windows, `.exe`/`.com` only, in PATH order."""
+    from venvshim.integration import winpath
+    from venvshim.intercept.realuv import uv_names, uv_on_path
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for d in (first, second):
+        d.mkdir()
+    (first / "uv.cmd").write_text("@echo off\n")
+    (second / "uv.EXE".lower()).write_bytes(b"MZ")
+    env = {"PATH": f"{first};{second}", "PATHEXT": ".CMD;.EXE;.COM"}
+    assert uv_names(env, windows=True) == ["uv.exe", "uv.com"]
+    assert uv_on_path(env, windows=True) == [second / "uv.exe"]
+    assert find_real_uv(env=env, windows=True) == second / "uv.exe"
+    found = winpath.find_uv(
+        [str(first), str(second)], env, lambda p: Path(p.replace("\\", "/")).is_file()
+    )
+    assert found == str(second)
