@@ -64,3 +64,36 @@ def test_bad_usage_exits_2_in_uv_s_words(capsys: pytest.CaptureFixture[str]) -> 
     assert "error: unexpected argument '--dryrun' found" in err
     assert "  tip: a similar argument exists: '--dry-run'" in err
     assert err.rstrip().endswith("For more information, try '--help'.")
+
+
+def test_every_subcommand_through_dispatch_and_the_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every subcommand: its help, and with a state root that is a file, one `error:` and a
+    `hint:` (never a traceback) wherever it needs that state root."""
+    from venvshim import cli
+
+    assert cli.COMMANDS == ("status", "gc", "doctor", "install", "uninstall")
+    broken = tmp_path / "state-is-a-file"
+    broken.write_text("")
+    monkeypatch.setenv("VENVSHIM_HOME", str(broken))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    shim_dir = tmp_path / "shims"
+    argvs = {
+        "status": (["status"], 1),
+        "gc": (["gc", "--dry-run"], 1),
+        "doctor": (["doctor", "--json"], 1),
+        "install": (["install", "--shim-dir", str(shim_dir), "--modify-path", "--dry-run"], 1),
+        "uninstall": (["uninstall", "--dry-run"], 1),
+    }
+    assert set(argvs) == set(cli.COMMANDS)
+    for name in cli.COMMANDS:
+        assert main([name, "--help"]) == 0
+        assert main(["help", name]) == 0
+        capsys.readouterr()
+        argv, code = argvs[name]
+        assert main(argv) == code, name
+        out, err = capsys.readouterr()
+        said = out if name == "doctor" else err
+        assert "error" in said and "hint" in said, (name, out, err)
+        assert "Traceback" not in out + err, name

@@ -99,7 +99,13 @@ def install(
         )
     if hooks:
         from ..integration import integrate
+        from ..state import StateRoot
 
+        state = StateRoot.from_env(os.environ)  # the install record goes there
+        if dry_run:
+            state.check()
+        else:
+            state.ensure()
         integrate.check_shim_dir(shim_dir, os.environ)
     if sys.platform == "win32":
         _install_windows(shim_dir, dry_run=dry_run)
