@@ -14,9 +14,7 @@ and never acted on.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ if TYPE_CHECKING:
 TOMB_INFIX = ".venvshim-tomb-"
 PENDING = "pending"  # about to rename: the environment may still be in place
 ACTIVE = "active"  # renamed: the tombstone exists and waits for gc
-ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9]{1,10}-[0-9a-f]{16}$")
+ID_SHAPE = r"^[0-9]{8}T[0-9]{6}-[0-9]{1,10}-[0-9a-f]{16}$"  # compiled where records are read
 FIELDS = ("id", "original", "path", "created", "state", "dev", "ino")
 
 
@@ -82,11 +80,14 @@ def tomb_name(original: str, tomb_id: str) -> str:
 
 def validate(data: object, *, file_name: str | None = None) -> Record:
     """A Record from parsed JSON, or ValueError saying which field is wrong."""
+    import math
+    import re
+
     if not isinstance(data, dict) or set(data) != set(FIELDS):
         raise ValueError("not a venvshim tombstone record")
     tomb_id, original, path = data["id"], data["original"], data["path"]
     created, state, dev, ino = data["created"], data["state"], data["dev"], data["ino"]
-    if not isinstance(tomb_id, str) or not ID_SHAPE.match(tomb_id):
+    if not isinstance(tomb_id, str) or not re.match(ID_SHAPE, tomb_id):
         raise ValueError(f"id {tomb_id!r} does not have the shape of a venvshim id")
     if file_name is not None and file_name != f"{tomb_id}.json":
         raise ValueError(f"file name {file_name!r} does not match id {tomb_id!r}")
