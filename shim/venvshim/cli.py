@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-scheduler", action="store_true",
         help="with --modify-path: no systemd timer / launchd agent / scheduled task",
     )  # fmt: skip
+    p.add_argument(
+        "--platform", choices=("posix", "windows"),
+        help="write the shim of this platform (default: this system's); with --no-modify-path",
+    )  # fmt: skip
 
     p = sub.add_parser("doctor", help="check that every uv goes through the shim")
     p.add_argument("--json", action="store_true", help="print a JSON list of checks")
@@ -97,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             hooks=args.modify_path,
             scheduler=not args.no_scheduler,
+            platform=args.platform,
         )
     if args.command == "doctor":
         from .commands.doctor import doctor, render

@@ -19,10 +19,10 @@ from pathlib import Path
 from ..errors import VenvshimError
 from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
 from ..state import StateRoot, write_atomic
-from . import rcfiles, scheduler, winpath
+from . import rcfiles, scheduler, winpath, winshim
 
 MANIFEST = "install.json"
-SHIM_NAMES = ("uv", "uv.exe")
+SHIM_NAMES = ("uv", winshim.EXE, winshim.CONFIG)  # what `venvshim install` writes besides the stamp
 
 if sys.platform == "win32":
 
