@@ -3,7 +3,8 @@ venvshim's own directory, `~/.local/share/venvshim/bin`).
 
 The minimal form used by tests and scripts; with `--modify-path` (what install.sh / install.ps1
 run) it also installs the shell hooks or the Windows user PATH and the scheduler (integrate.py).
-On Windows the shim is a real uv.exe (winshim.py).
+On Windows the shim is a real uv.exe, the native front end, with its config (winshim.py);
+`--platform windows` writes that directory on any OS (what tests check on Linux and Wine run).
 The shim is stamped (`venvshim-shim` in its first lines, `.venvshim-shim-dir` beside it) so any
 copy of venvshim recognises it and never takes it for the real uv.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from ..errors import VenvshimError
 from ..fs import write_atomic
 from ..integration.integrate import default_shim_dir
-from ..intercept.frontend import render_sh
+from ..intercept.frontend import BOOT, render_sh
 from ..intercept.realuv import SHIM_DIR_MARKER, is_shim
 
 
@@ -66,6 +67,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--no-scheduler", action="store_true",
         help="with --modify-path: no systemd timer / launchd agent / scheduled task",
     )  # fmt: skip
+    parser.add_argument(
+        "--platform", choices=("posix", "windows"),
+        help="write the shim of this platform (default: this system's); with --no-modify-path",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         dry_run=args.dry_run,
         hooks=args.modify_path,
         scheduler=not args.no_scheduler,
+        platform=args.platform,
     )
 
 
@@ -89,8 +95,18 @@ def install(
     dry_run: bool = False,
     hooks: bool = False,
     scheduler: bool = True,
+    platform: str | None = None,
 ) -> int:
-    """`hooks` (--modify-path): also shell hooks / the user PATH and the scheduler (integrate)."""
+    """`hooks` (--modify-path): also shell hooks / the user PATH and the scheduler (integrate).
+    `platform`: "windows" or "posix", the shim to write (default: this OS's)."""
+    host = "windows" if sys.platform == "win32" else "posix"
+    platform = platform or host
+    if platform != host and modify_path:
+        raise VenvshimError(
+            f"a {platform} shim can be written here, but not hooked into this {host} system",
+            hint=f"add --no-modify-path: `venvshim install --shim-dir {shim_dir} "
+            f"--no-modify-path --platform {platform}`",
+        )
     if modify_path and not hooks:
         raise VenvshimError(
             "editing PATH and shell rc files is done by install.sh / install.ps1",
@@ -107,7 +123,7 @@ def install(
         else:
             state.ensure()
         integrate.check_shim_dir(shim_dir, os.environ)
-    if sys.platform == "win32":
+    if platform == "windows":
         _install_windows(shim_dir, dry_run=dry_run)
     else:
         _install_posix(shim_dir, dry_run=dry_run)
@@ -128,14 +144,23 @@ def install(
 
 
 def _install_windows(shim_dir: Path, *, dry_run: bool) -> None:
-    from ..integration.winshim import install_exe
+    from ..integration import winshim
 
+    target = shim_dir / winshim.EXE
+    if target.exists() and not is_shim(target):
+        raise VenvshimError(
+            f"`{target}` exists and is not a venvshim shim (the real uv?); not overwriting it",
+            hint="choose a directory of its own for the shim, e.g. %LOCALAPPDATA%\\venvshim\\bin",
+        )
+    # How uv.exe starts the Python half: uv.sh's `@PYTHON@ -I -S -c @BOOT@`.
+    args = ["-I", "-S", "-c", BOOT.format(path=import_roots())]  # uv.sh's too
     if dry_run:
-        print(f"Would write {shim_dir / 'uv.exe'}")
+        print(f"Would write {target} and {shim_dir / winshim.CONFIG}")
         return
     shim_dir.mkdir(parents=True, exist_ok=True)
     (shim_dir / SHIM_DIR_MARKER).write_text("venvshim shim directory\n", encoding="utf-8")
-    print(f"Installed the uv shim at {install_exe(shim_dir, python=sys.executable)}")
+    exe = winshim.install_files(shim_dir, python=sys.executable, args=args)
+    print(f"Installed the uv shim at {exe}")
 
 
 def _install_posix(shim_dir: Path, *, dry_run: bool) -> None:

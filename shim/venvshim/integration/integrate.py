@@ -21,10 +21,10 @@ from ..fs import write_atomic
 from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
 from ..state import StateRoot
 from ..ui import Printer
-from . import rcfiles, scheduler, winpath
+from . import rcfiles, scheduler, winpath, winshim
 
 MANIFEST = "install.json"
-SHIM_NAMES = ("uv", "uv.exe")
+SHIM_NAMES = ("uv", winshim.EXE, winshim.CONFIG)  # what `venvshim install` writes besides the stamp
 
 if sys.platform == "win32":
 

@@ -1,91 +1,65 @@
-"""The Windows shim: a real `uv.exe` (never a .cmd, which cmd.exe and some editors treat
-differently) that starts venvshim in front of the real uv.
+"""The Windows shim: `uv.exe`, venvshim's native front end, and the config file beside it.
 
-The file is distlib's console launcher (`t64.exe`, the one pip's ScriptMaker uses), followed by a
-`#!` line naming the Python of venvshim's own environment, followed by a zip archive holding
-`__main__.py`; the launcher runs that Python on the archive. It is assembled here rather than
-through ScriptMaker because ScriptMaker only writes launchers when run on Windows, and this way the
-exact bytes are tested on every OS.
+uv.exe (intercept/front/uv_windows.c, built by front/build.sh and shipped as front/uv.exe) is a
+real executable, never a .cmd (cmd.exe, Node and Ctrl+C treat those differently), and
+byte-identical for everyone. What differs per install is in `venvshim-front.cfg` beside it: how
+to start venvshim's Python (what uv.sh gets from @PYTHON@ and @BOOT@) and the state root's
+default (uv.sh's @STATE_HOME@). The front end reads it strictly, with the conventions of the
+verdict files (intercept/winverdicts.py): ASCII keywords, every string length-prefixed.
+
+    venvshim-front 1
+    python 44:C:\\Users\\me\\...\\venvshim\\Scripts\\python.exe
+    arg 2:-I                       (zero or more: the arguments before REAL_UV SHIM PWD ARGS...)
+    state 23:%LOCALAPPDATA%\\venvshim    (expanded by the front end; VENVSHIM_HOME overrides)
 """
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-import zipfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
 
-MAIN_PY = """\
-# venvshim-shim: uv.exe written by `venvshim install`; run `venvshim install` again to update it.
-import sys
-from venvshim.integration.winshim import main
-sys.exit(main())
-"""
+from ..fs import write_atomic
+from ..intercept.winverdicts import MAX_FILE
 
-
-def launcher_name(machine: str, pointer_bytes: int) -> str:
-    if machine.lower() in ("arm64", "aarch64"):
-        return "t64-arm.exe"
-    return "t64.exe" if pointer_bytes == 8 else "t32.exe"
+EXE = "uv.exe"
+CONFIG = "venvshim-front.cfg"
+MAX_ARGS = 16  # the front end's limit
+# state.default_home on Windows, spelled for ExpandEnvironmentStringsW.
+STATE_DEFAULT = "%LOCALAPPDATA%\\venvshim"
 
 
-def build_exe(*, python: str, launcher: bytes) -> bytes:
-    executable = f'"{python}"' if " " in python else python
-    shebang = b"#!" + executable.encode("utf-8") + b"\n"
-    stream = io.BytesIO()
-    with zipfile.ZipFile(stream, "w") as zf:
-        # A fixed date: the same install writes the same bytes.
-        zf.writestr(zipfile.ZipInfo("__main__.py", date_time=(2020, 1, 1, 0, 0, 0)), MAIN_PY)
-    return launcher + shebang + stream.getvalue()
+def front_exe() -> bytes:
+    return resources.files("venvshim.intercept.front").joinpath("uv.exe").read_bytes()
 
 
-def distlib_launcher(name: str) -> bytes:
-    try:
-        return resources.files("distlib").joinpath(name).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        from ..errors import VenvshimError
+def _s(text: str) -> bytes:
+    data = text.encode("utf-8")
+    if b"\0" in data:
+        raise ValueError(f"NUL in {text!r}")
+    return b"%d:%s" % (len(data), data)
 
-        raise VenvshimError(
-            f"distlib's launcher {name} is missing",
-            hint="reinstall venvshim (`uv tool install --reinstall venvshim`): it needs distlib",
-        ) from exc
+
+def render_config(*, python: str, args: Sequence[str], state: str = STATE_DEFAULT) -> bytes:
+    if not python or len(args) > MAX_ARGS:
+        raise ValueError("a python path and at most 16 arguments")
+    lines = [b"venvshim-front 1\n", b"python " + _s(python) + b"\n"]
+    lines += [b"arg " + _s(a) + b"\n" for a in args]
+    lines.append(b"state " + _s(state) + b"\n")
+    data = b"".join(lines)
+    if len(data) > MAX_FILE:
+        raise ValueError("config too large")
+    return data
 
 
 def write_exe(target: Path, data: bytes) -> None:
-    """Replace uv.exe even while a copy of it runs: Windows lets a running exe be renamed."""
-    from ..fs import write_atomic
-
+    """Replace a file even while uv.exe runs from it: Windows lets a running exe be renamed."""
     write_atomic(target, data, mode=0o755, running_ok=True)
 
 
-def install_exe(shim_dir: Path, *, python: str) -> Path:
-    import platform
-    import struct
-
-    name = launcher_name(platform.machine(), struct.calcsize("P"))
-    data = build_exe(python=python, launcher=distlib_launcher(name))
-    target = shim_dir / "uv.exe"
-    write_exe(target, data)
+def install_files(shim_dir: Path, *, python: str, args: Sequence[str]) -> Path:
+    """uv.exe and its config into shim_dir (which exists)."""
+    write_exe(shim_dir / CONFIG, render_config(python=python, args=args))
+    target = shim_dir / EXE
+    write_exe(target, front_exe())
     return target
-
-
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """uv.exe's entry point: find the real uv (never this exe), then hand over to venvshim."""
-    from ..errors import VenvshimError
-    from ..intercept.entry import main as entry_main
-    from ..intercept.realuv import find_real_uv
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    me = Path(sys.argv[0])
-    if not me.suffix:
-        me = me.with_suffix(".exe")
-    try:
-        real_uv = find_real_uv(env=os.environ, skip=me)
-    except VenvshimError as exc:
-        exc.report()
-        sys.exit(2)
-    entry_main([str(real_uv), str(me), os.getcwd(), *args])

@@ -230,7 +230,7 @@ def _plan(
 
     def tell_sh(watched: list[Path]) -> None:
         if pwd is not None:
-            fastpath.record_keep(
+            fastpath.record_for_front_end(
                 state.home,
                 pwd=pwd,
                 cwd=cwd,

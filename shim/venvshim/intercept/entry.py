@@ -22,7 +22,7 @@ BYPASS = "`VENVSHIM_DISABLE=1 uv …` runs uv without venvshim"
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """argv: REAL_UV SHIM_PATH PWD UV_ARGS... (as the sh front end passes them)."""
+    """argv: REAL_UV SHIM_PATH PWD UV_ARGS... (as the front ends, uv.sh and uv.exe, pass them)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     real_uv, _shim, pwd, args = argv[0], argv[1], argv[2], argv[3:]
     env = os.environ
