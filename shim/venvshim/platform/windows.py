@@ -22,10 +22,23 @@ DETACHED_PROCESS = 0x00000008
 CREATE_NO_WINDOW = 0x08000000
 
 
-def _ignore_console_events() -> None:
-    import ctypes
+_HANDLER: object = None  # the installed handler, kept alive (ctypes frees what nothing holds)
 
-    ctypes.windll.kernel32.SetConsoleCtrlHandler(None, True)  # type: ignore[attr-defined]
+
+def _ignore_console_events() -> None:
+    """Answer "handled" to every console control event: this process lives on through Ctrl+C
+    while uv, its child in the same console, gets the event and decides. Never
+    SetConsoleCtrlHandler(NULL, TRUE): children inherit that, and uv would ignore Ctrl+C too
+    (uv's own trampoline and the native front end install a handler for the same reason)."""
+    global _HANDLER
+    if _HANDLER is not None:
+        return
+    import ctypes
+    from ctypes import wintypes
+
+    handler = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)(lambda _event: True)  # type: ignore[attr-defined]
+    ctypes.windll.kernel32.SetConsoleCtrlHandler(handler, True)  # type: ignore[attr-defined]
+    _HANDLER = handler
 
 
 def run_supervised(

@@ -97,3 +97,26 @@ def test_exec_runs_child_and_exits_with_its_code(win, monkeypatch: pytest.Monkey
     with pytest.raises(SystemExit):
         module.exit_like(-1073741510)  # STATUS_CONTROL_C_EXIT as Python reports it
     assert codes[-1] == 0xC000013A
+
+
+def test_console_events_are_answered_by_a_handler_never_by_null(  # type: ignore[no-untyped-def]
+    win, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SetConsoleCtrlHandler(NULL, TRUE) would be inherited by uv, which would then ignore
+    Ctrl+C: the shim installs a handler function (once) that says "handled"."""
+    module, _fake = win
+    calls: list[tuple[object, bool]] = []
+    kernel32 = types.SimpleNamespace(SetConsoleCtrlHandler=lambda h, add: calls.append((h, add)))
+    fake_ctypes = types.SimpleNamespace(
+        WINFUNCTYPE=lambda *_types: lambda fn: fn,
+        windll=types.SimpleNamespace(kernel32=kernel32),
+    )
+    monkeypatch.setitem(sys.modules, "ctypes", fake_ctypes)
+    monkeypatch.setitem(sys.modules, "ctypes.wintypes", types.SimpleNamespace(BOOL=int, DWORD=int))
+    fake_ctypes.wintypes = sys.modules["ctypes.wintypes"]  # type: ignore[attr-defined]
+    module._ignore_console_events()
+    module._ignore_console_events()
+    assert len(calls) == 1
+    handler, add = calls[0]
+    assert handler is not None and add is True
+    assert handler(0) is True  # CTRL_C_EVENT: handled here, uv decides for itself
