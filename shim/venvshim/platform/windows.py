@@ -15,7 +15,7 @@ import msvcrt
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 CREATE_NEW_PROCESS_GROUP = 0x00000200
 DETACHED_PROCESS = 0x00000008
@@ -41,11 +41,70 @@ def _ignore_console_events() -> None:
     _HANDLER = handler
 
 
+def _kernel32() -> Any:
+    import ctypes
+
+    return ctypes.windll.kernel32  # type: ignore[attr-defined]
+
+
+JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000
+JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9
+_JOBS: list[object] = []  # job handles, open for this process's lifetime
+
+
+def _dies_with_us(child: subprocess.Popen[bytes]) -> None:
+    """Put uv in a job object that kills it when this process ends, however it ends (the native
+    front end does the same for us); programs uv starts break away from it silently and survive,
+    as with uv's own trampoline. Best effort: without it uv would only outlive a killed shim."""
+    import ctypes
+    from ctypes import wintypes
+
+    class Basic(ctypes.Structure):
+        _fields_ = [
+            ("PerProcessUserTimeLimit", wintypes.LARGE_INTEGER),
+            ("PerJobUserTimeLimit", wintypes.LARGE_INTEGER),
+            ("LimitFlags", wintypes.DWORD),
+            ("MinimumWorkingSetSize", ctypes.c_size_t),
+            ("MaximumWorkingSetSize", ctypes.c_size_t),
+            ("ActiveProcessLimit", wintypes.DWORD),
+            ("Affinity", ctypes.c_size_t),
+            ("PriorityClass", wintypes.DWORD),
+            ("SchedulingClass", wintypes.DWORD),
+        ]
+
+    class Extended(ctypes.Structure):
+        _fields_ = [
+            ("BasicLimitInformation", Basic),
+            ("IoInfo", ctypes.c_ulonglong * 6),
+            ("ProcessMemoryLimit", ctypes.c_size_t),
+            ("JobMemoryLimit", ctypes.c_size_t),
+            ("PeakProcessMemoryUsed", ctypes.c_size_t),
+            ("PeakJobMemoryUsed", ctypes.c_size_t),
+        ]
+
+    kernel32 = _kernel32()
+    job = kernel32.CreateJobObjectW(None, None)
+    if not job:
+        return
+    info = Extended()
+    info.BasicLimitInformation.LimitFlags = (
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK
+    )
+    kernel32.SetInformationJobObject(
+        job, JOB_OBJECT_EXTENDED_LIMIT_INFORMATION, ctypes.byref(info), ctypes.sizeof(info)
+    )
+    kernel32.AssignProcessToJobObject(job, int(child._handle))  # type: ignore[attr-defined]
+    _JOBS.append(job)
+
+
 def run_supervised(
     argv: Sequence[str], *, env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     _ignore_console_events()
-    return subprocess.Popen(list(argv), env=None if env is None else dict(env))
+    child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
+    _dies_with_us(child)
+    return child
 
 
 def exec_uv(real_uv: str, argv: Sequence[str]) -> NoReturn:

@@ -84,6 +84,7 @@ def test_exec_runs_child_and_exits_with_its_code(win, monkeypatch: pytest.Monkey
     module, _fake = win
     ignored: list[bool] = []
     monkeypatch.setattr(module, "_ignore_console_events", lambda: ignored.append(True))
+    monkeypatch.setattr(module, "_dies_with_us", lambda _child: None)
     codes: list[int] = []
 
     def fake_exit(code: int) -> None:
@@ -120,3 +121,32 @@ def test_console_events_are_answered_by_a_handler_never_by_null(  # type: ignore
     handler, add = calls[0]
     assert handler is not None and add is True
     assert handler(0) is True  # CTRL_C_EVENT: handled here, uv decides for itself
+
+
+def test_uv_dies_with_the_shim_through_a_job_object(  # type: ignore[no-untyped-def]
+    win, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv, run by the Python half, goes into a kill-on-close job object (programs it starts
+    break away), so a shim that is killed takes uv with it."""
+    module, _fake = win
+    calls: list[tuple[str, tuple[object, ...]]] = []
+
+    class Kernel32:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            def call(*args: object) -> int:
+                calls.append((name, args))
+                return 77  # a job handle
+
+            return call
+
+    monkeypatch.setattr(module, "_kernel32", Kernel32)
+    child = types.SimpleNamespace(_handle=1234)
+    module._dies_with_us(child)
+    names = [name for name, _ in calls]
+    assert names == ["CreateJobObjectW", "SetInformationJobObject", "AssignProcessToJobObject"]
+    flags = calls[1][1][2]._obj.BasicLimitInformation.LimitFlags
+    assert (
+        flags
+        == module.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | module.JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK
+    )
+    assert calls[2][1] == (77, 1234) and 77 in module._JOBS
