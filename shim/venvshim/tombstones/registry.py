@@ -1,9 +1,20 @@
 """The registry: one JSON record per tombstone under the state root's `tombstones/`.
 
-A record is venvshim's proof that it made a tombstone: the original path, the tombstone's path
-(a sibling of the original, named `.<name>.venvshim-tomb-<id>`) and the device and inode the
-directory had when it was renamed (a rename keeps both). gc deletes a directory only when the one
-at that path still has that identity, so the swap writes nothing into the environment itself.
+A record is venvshim's proof that it made a tombstone: its kind, a label saying what it came
+from, the original path, the tombstone's path and the device and inode the directory had when it
+was renamed or made (a rename keeps both). gc deletes a directory only when the one at that path
+still has that identity, so the swap writes nothing into the environment itself.
+
+Where a tombstone lives follows from its kind, its original and its id alone (`place`), always
+on the original's filesystem (a rename) and never inside a directory uv lists:
+  env         a project environment, renamed to its sibling `.<name>.venvshim-tomb-<id>`;
+  files       files in use moved out of the directory `original` (an environment, uv's tool bin
+              directory) into its sibling `.<name>.venvshim-files-<id>`, at the same relative paths;
+  tool        a tool environment `<tool dir>/<tool>`, renamed into the venvshim-owned sibling of
+              the tool dir, `<parent>/.<tool dir name>.venvshim/<tool>.venvshim-tomb-<id>`: uv
+              takes every directory inside its tool dir for a tool (uv-source-report.md §2.3);
+  tool-files  files in use moved out of a tool environment, into that same directory as
+              `<tool>.venvshim-files-<id>`.
 
 Records are written atomically (temp file + rename), so a shim killed at any instant leaves the
 old record or the new one. Every field of every record is checked when it is read; a record that
@@ -26,10 +37,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 TOMB_INFIX = ".venvshim-tomb-"
+FILES_INFIX = ".venvshim-files-"
+AREA_SUFFIX = ".venvshim"  # the tool dir's venvshim-owned sibling: `.<tool dir name>.venvshim`
+ENV, FILES, TOOL, TOOL_FILES = "env", "files", "tool", "tool-files"
+KINDS = (ENV, FILES, TOOL, TOOL_FILES)
+MAX_LABEL = 300
 PENDING = "pending"  # about to rename: the environment may still be in place
 ACTIVE = "active"  # renamed: the tombstone exists and waits for gc
 ID_SHAPE = r"^[0-9]{8}T[0-9]{6}-[0-9]{1,10}-[0-9a-f]{16}$"  # compiled where records are read
-FIELDS = ("id", "original", "path", "created", "state", "dev", "ino")
+FIELDS = ("id", "kind", "label", "original", "path", "created", "state", "dev", "ino")
+LEGACY_FIELDS = frozenset(FIELDS) - {"kind", "label"}  # records written before kinds: env
 
 
 class Record:
@@ -41,6 +58,8 @@ class Record:
         self,
         *,
         id: str,
+        kind: str = ENV,
+        label: str = "",
         original: str,
         path: str,
         created: float,
@@ -49,6 +68,8 @@ class Record:
         ino: int,
     ) -> None:
         self.id = id
+        self.kind = kind
+        self.label = label
         self.original = original
         self.path = path
         self.created = created
@@ -74,8 +95,34 @@ class Record:
         return f"Record({self.id}, {self.state}, {self.path})"
 
 
-def tomb_name(original: str, tomb_id: str) -> str:
-    return "." + os.path.basename(original).lstrip(".") + TOMB_INFIX + tomb_id
+def tomb_name(original: str, tomb_id: str, infix: str = TOMB_INFIX) -> str:
+    return "." + os.path.basename(original).lstrip(".") + infix + tomb_id
+
+
+def tool_area(tool_dir: str) -> str:
+    """The venvshim-owned directory beside uv's tool dir that holds its tool tombstones."""
+    return os.path.join(os.path.dirname(tool_dir), "." + os.path.basename(tool_dir) + AREA_SUFFIX)
+
+
+def place(kind: str, original: str, tomb_id: str) -> str:
+    """The one path a tombstone of this kind, original and id may have."""
+    parent, name = os.path.split(original)
+    if kind == ENV:
+        return os.path.join(parent, tomb_name(original, tomb_id))
+    if kind == FILES:
+        return os.path.join(parent, tomb_name(original, tomb_id, FILES_INFIX))
+    if kind in (TOOL, TOOL_FILES):
+        infix = TOMB_INFIX if kind == TOOL else FILES_INFIX
+        return os.path.join(tool_area(parent), name + infix + tomb_id)
+    raise ValueError(f"kind {kind!r} is unknown")
+
+
+def _check_label(label: object) -> str:
+    if not isinstance(label, str) or len(label) > MAX_LABEL:
+        raise ValueError("label is not a short string")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in label):
+        raise ValueError("label holds control characters")
+    return label
 
 
 def validate(data: object, *, file_name: str | None = None) -> Record:
@@ -83,9 +130,14 @@ def validate(data: object, *, file_name: str | None = None) -> Record:
     import math
     import re
 
+    if isinstance(data, dict) and set(data) == LEGACY_FIELDS:
+        data = {**data, "kind": ENV, "label": ""}
     if not isinstance(data, dict) or set(data) != set(FIELDS):
         raise ValueError("not a venvshim tombstone record")
     tomb_id, original, path = data["id"], data["original"], data["path"]
+    kind, label = data["kind"], _check_label(data["label"])
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is unknown")
     created, state, dev, ino = data["created"], data["state"], data["dev"], data["ino"]
     if not isinstance(tomb_id, str) or not re.match(ID_SHAPE, tomb_id):
         raise ValueError(f"id {tomb_id!r} does not have the shape of a venvshim id")
@@ -95,9 +147,11 @@ def validate(data: object, *, file_name: str | None = None) -> Record:
         raise ValueError("original is not an absolute path")
     if os.path.normpath(original) != original or os.path.basename(original) in ("", ".", ".."):
         raise ValueError("original is not a normalised path")
-    expected = os.path.join(os.path.dirname(original), tomb_name(original, tomb_id))
-    if path != expected:
-        raise ValueError("path is not the tombstone sibling of original for this id")
+    tool_dir = os.path.dirname(original)
+    if kind in (TOOL, TOOL_FILES) and os.path.dirname(tool_dir) == tool_dir:
+        raise ValueError("original is not inside a tool directory")
+    if path != place(kind, original, tomb_id):
+        raise ValueError(f"path is not where a {kind} tombstone of original lives for this id")
     if isinstance(created, bool) or not isinstance(created, (int, float)):
         raise ValueError("created is not a number")
     if not math.isfinite(created) or not 0 < created < time.time() + 86400:
@@ -109,6 +163,8 @@ def validate(data: object, *, file_name: str | None = None) -> Record:
             raise ValueError(f"{name} is not a non-negative integer")
     return Record(
         id=tomb_id,
+        kind=kind,
+        label=label,
         original=original,
         path=path,
         created=float(created),
@@ -123,20 +179,33 @@ class Registry:
         self.state = state
         self.directory = state.registry
 
-    def new(self, original: Path, st: os.stat_result) -> Record:
-        """A PENDING record for renaming the directory `original` (whose lstat is `st`)."""
+    def new(
+        self, original: Path, st: os.stat_result | None, *, kind: str = ENV, label: str = ""
+    ) -> Record:
+        """A PENDING record for a tombstone of `original`: for env and tool, the directory
+        renamed (`st` its lstat); for files kinds, `st` is None until the tombstone directory
+        is made (`made`)."""
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         tomb_id = f"{stamp}-{os.getpid()}-{os.urandom(8).hex()}"
         original_str = os.path.normpath(os.path.abspath(original))
         return Record(
             id=tomb_id,
+            kind=kind,
+            label=_check_label(label[:MAX_LABEL]),
             original=original_str,
-            path=os.path.join(os.path.dirname(original_str), tomb_name(original_str, tomb_id)),
+            path=place(kind, original_str, tomb_id),
             created=time.time(),
             state=PENDING,
-            dev=st.st_dev,
-            ino=st.st_ino,
+            dev=st.st_dev if st is not None else 0,
+            ino=st.st_ino if st is not None else 0,
         )
+
+    def made(self, record: Record) -> None:
+        """Make the (files kinds') tombstone directory, private, and take its identity."""
+        os.makedirs(os.path.dirname(record.path), mode=0o700, exist_ok=True)
+        os.mkdir(record.path, 0o700)
+        st = os.lstat(record.path)
+        record.dev, record.ino = st.st_dev, st.st_ino
 
     def save(self, record: Record) -> None:
         self.state.ensure()

@@ -28,7 +28,12 @@ def _good(tmp_path: Path) -> dict[str, object]:
         ("original", "relative/.venv", "absolute"),
         ("original", "/p/../etc/.venv", "normalised"),
         ("original", "/", "normalised"),
-        ("path", "/home/victim", "sibling"),
+        ("path", "/home/victim", "lives"),
+        ("kind", "bogus", "kind"),
+        ("kind", ["env"], "kind"),
+        ("label", "\x1b[31mred", "control"),
+        ("label", "x" * 400, "short"),
+        ("label", 3, "short"),
         ("created", "soon", "number"),
         ("created", 1e300, "range"),
         ("created", float("nan"), "range"),
@@ -49,7 +54,7 @@ def test_path_must_be_the_sibling_named_for_the_id(tmp_path: Path) -> None:
     data = _good(tmp_path)
     assert validate(data).path == data["path"]
     data["path"] = str(data["path"]).replace(".venvshim-tomb-", ".other-")
-    with pytest.raises(ValueError, match="sibling"):
+    with pytest.raises(ValueError, match="lives"):
         validate(data)
     data = _good(tmp_path)
     data["extra"] = 1
@@ -95,3 +100,45 @@ def test_load_skips_a_record_owned_by_another_user(tmp_path: Path) -> None:
     os.chown(path, 65534, 65534)  # nobody
     records, problems = Registry(state).load()
     assert records == [] and len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "original", "where"),
+    [
+        ("env", "/p/proj/.venv", "/p/proj/.venv.venvshim-tomb-{id}"),
+        ("files", "/p/proj/.venv", "/p/proj/.venv.venvshim-files-{id}"),
+        ("files", "/h/.local/bin", "/h/.local/.bin.venvshim-files-{id}"),
+        ("tool", "/h/share/uv/tools/ruff", "/h/share/uv/.tools.venvshim/ruff.venvshim-tomb-{id}"),
+        ("tool-files", "/h/share/uv/tools/ruff", "/h/share/uv/.tools.venvshim/ruff.venvshim-files-{id}"),
+    ],
+)  # fmt: skip
+def test_each_kind_lives_in_one_place(tmp_path: Path, kind: str, original: str, where: str) -> None:
+    """A tool tombstone is never inside uv's tool dir (uv would list it as a tool), and every
+    kind has exactly one place for a given original and id."""
+    data = _good(tmp_path)
+    data.update(kind=kind, original=original, path=where.format(id=data["id"]))
+    record = validate(data)
+    assert record.kind == kind and record.path == where.format(id=data["id"])
+    for other in ("env", "files", "tool", "tool-files"):
+        if other != kind:
+            with pytest.raises(ValueError):
+                validate({**data, "kind": other})
+    if kind.startswith("tool"):
+        assert not record.path.startswith(os.path.dirname(original) + os.sep)
+
+
+def test_a_tool_tombstone_needs_a_tool_dir(tmp_path: Path) -> None:
+    data = _good(tmp_path)
+    data.update(kind="tool", original="/ruff", path=f"/..venvshim/ruff.venvshim-tomb-{data['id']}")
+    with pytest.raises(ValueError, match="tool directory"):
+        validate(data)
+
+
+def test_records_written_before_kinds_are_project_envs(tmp_path: Path) -> None:
+    data = _good(tmp_path)
+    del data["kind"], data["label"]
+    record = validate(data)
+    assert (record.kind, record.label) == ("env", "")
+    data["kind"] = "tool"  # not the old field set, not the new one
+    with pytest.raises(ValueError, match="not a venvshim tombstone record"):
+        validate(data)
