@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 REPLACE = "replace"
 KEEP = "keep"
 INTERCEPTED = frozenset({"sync", "run", "add", "remove", "version", "venv", "check"})
+# Subcommands of `tool` and `pip` that may delete files in an environment.
+NESTED_INTERCEPTED = {
+    "tool": frozenset({"install", "upgrade", "uninstall"}),
+    "pip": frozenset({"install", "uninstall", "sync"}),
+}
 
 # Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
 # `uv sync --dry-run` that decides, and part of the decision's fingerprint.

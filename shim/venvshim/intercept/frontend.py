@@ -14,6 +14,7 @@ from importlib import resources
 
 from ..state import SH_DEFAULT_HOME
 from . import decision, uvargs
+from .fastpath import FILE as FAST_FILE
 from .fastpath import SEP
 from .realuv import SHIM_DIR_MARKER
 
@@ -32,8 +33,27 @@ def decided_by_python() -> frozenset[str]:
 
 
 def passed_to_uv() -> frozenset[str]:
-    """Known subcommands that never replace an environment: exec'd at once."""
-    return uvargs.SUBCOMMANDS - decided_by_python()
+    """Known subcommands that never replace an environment nor delete files in one (and have
+    no subcommand that may): exec'd at once."""
+    return uvargs.SUBCOMMANDS - decided_by_python() - set(uvargs.NESTED_SUBCOMMANDS)
+
+
+def nested_cases() -> str:
+    """One `case` arm per command with subcommands (`tool`, `pip`): Python for those that may
+    delete files (decision.NESTED_INTERCEPTED) and for unknown ones, uv for the rest."""
+    arms = []
+    for command, subcommands in sorted(uvargs.NESTED_SUBCOMMANDS.items()):
+        decided = decision.NESTED_INTERCEPTED[command]
+        arms.append(
+            f"          {command})\n"
+            "            case $vs_a in\n"
+            f"              {sh_words(decided)}) vs_py=1 ;;\n"
+            f"              {sh_words(subcommands - decided)}) ;;\n"
+            "              *) vs_py=1 ;;\n"
+            "            esac\n"
+            "            break ;;"
+        )
+    return "\n".join(arms)
 
 
 def render_sh(*, python: str, roots: list[str], platform: str = sys.platform) -> str:
@@ -48,6 +68,9 @@ def render_sh(*, python: str, roots: list[str], platform: str = sys.platform) ->
         "@GLOBAL_VALUE@": sh_words(uvargs.GLOBAL_VALUE),
         "@DECIDED@": sh_words(decided_by_python()),
         "@PASSED@": sh_words(passed_to_uv()),
+        "@NESTED@": sh_words(uvargs.NESTED_SUBCOMMANDS),
+        "@NESTED_CASES@": nested_cases(),
+        "@FAST_FILE@": FAST_FILE,
     }
     for placeholder, value in filled.items():
         text = text.replace(placeholder, value)

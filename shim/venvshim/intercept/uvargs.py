@@ -25,6 +25,18 @@ SUBCOMMANDS = frozenset(
      "format", "check", "audit", "tool", "python", "pip", "venv", "build", "publish",
      "workspace", "cache", "self", "generate-shell-completion", "help", *ALIASES}
 )  # fmt: skip
+# The subcommands of `uv tool` and `uv pip` (aliases included): the sh front end reads one word
+# further for these (frontend.py); which may delete files is decision.NESTED_INTERCEPTED's.
+NESTED_SUBCOMMANDS = {
+    "tool": frozenset(
+        {"run", "install", "upgrade", "list", "ls", "audit", "uninstall", "update-shell", "dir",
+         "help"}
+    ),
+    "pip": frozenset(
+        {"compile", "sync", "install", "uninstall", "freeze", "list", "ls", "show", "tree",
+         "check", "help"}
+    ),
+}  # fmt: skip
 
 # Global options taking a value; visible ones from `uv --help`, hidden ones from uv's source.
 GLOBAL_VALUE = frozenset(
@@ -55,6 +67,16 @@ _COMMON = frozenset(
     }
 )  # fmt: skip
 _GROUPS = frozenset({"--extra", "--group", "--no-extra", "--no-group", "--only-group"})
+_PIP = frozenset(
+    {"--build-constraints", "--cert", "--config-setting", "--config-settings-package",
+     "--constraints", "--default-index", "--exclude-newer", "--extra", "--extra-index-url",
+     "--find-links", "--group", "--index", "--index-strategy", "--index-url",
+     "--keyring-provider", "--link-mode", "--no-binary", "--no-sources-package",
+     "--only-binary", "--output-format", "--prefix", "--prerelease", "--python",
+     "--python-platform", "--python-version", "--refresh-package", "--resolution", "--target",
+     "--torch-backend", "-C", "-b", "-c", "-f", "-i", "-p", "-t"}
+)  # fmt: skip
+
 
 # Subcommand-specific options taking a value (globals are accepted everywhere too).
 VALUE = {
@@ -78,7 +100,41 @@ VALUE = {
          "--link-mode", "--prompt", "--python", "--refresh-package", "-f", "-i", "-p"}
     ),
     "check": _COMMON | _GROUPS | {"--script", "--ty-version"},
+    "tool install": _COMMON
+    | {"--build-constraints", "--constraints", "--excludes", "--overrides", "--python-platform",
+       "--torch-backend", "--with", "--with-editable", "--with-executables-from",
+       "--with-requirements", "-b", "-c", "-w"},
+    "tool upgrade": _COMMON | {"--config-setting-package", "--python-platform"},
+    "tool uninstall": frozenset(),
+    "pip install": _PIP
+    | {"--exclude-newer-package", "--excludes", "--fork-strategy", "--no-build-isolation-package",
+       "--no-editable-package", "--overrides", "--prerelease-package", "--upgrade-group",
+       "--upgrade-package", "--reinstall-package", "--requirements", "--editable", "-P", "-e",
+       "-r"},
+    "pip uninstall": frozenset({"--cert", "--keyring-provider", "--prefix", "--python",
+                                "--requirements", "--target", "-p", "-r", "-t"}),
+    "pip sync": _PIP | {"--exclude-newer-package", "--reinstall-package"},
 }  # fmt: skip
+# Every option of `uv sync` (but those that change its output or what it checks) that `uv sync`
+# and `uv run` share: forwarded to the `uv sync --dry-run` that says which dists uv would remove.
+SYNC_FORWARD = VALUE["sync"] - {"--output-format", "--script"} | {
+    "--active", "--no-active", "--all-extras", "--all-groups", "--all-packages",
+    "--compile-bytecode", "--frozen", "--inexact", "--exact", "--locked", "--managed-python",
+    "--no-binary", "--no-build", "--no-build-isolation", "--no-cache", "--no-config",
+    "--no-default-groups", "--no-dev", "--dev", "--no-editable", "--no-index",
+    "--no-install-local", "--no-install-project", "--no-install-workspace",
+    "--no-managed-python", "--no-python-downloads", "--no-require-build-hashes", "--no-sources",
+    "--offline", "--only-dev", "--refresh", "--reinstall", "--require-build-hashes",
+    "--system-certs", "--upgrade", "--preview", "--no-preview", "-n", *GLOBAL_VALUE,
+} - {"--color"}  # fmt: skip
+
+# Options whose answer to "which dists go" depends on the index, not only on local files: a
+# "nothing to remove" verdict made with one of them is never cached.
+INDEX_DEPENDENT = (
+    "--upgrade", "-U", "--upgrade-package", "-P", "--upgrade-group", "--reinstall",
+    "--reinstall-package", "--force-reinstall", "--refresh", "--refresh-package",
+)  # fmt: skip
+
 
 # Short flags we need to recognise, per subcommand ("*" = every subcommand).
 SHORT_NAMES = {
@@ -87,6 +143,11 @@ SHORT_NAMES = {
     "run": {"m": "--module", "s": "--script", "w": "--with"},
     "venv": {"c": "--clear"},
     "add": {"c": "--constraints", "m": "--marker", "r": "--requirements"},
+    "pip install": {"r": "--requirements", "c": "--constraints", "e": "--editable",
+                    "t": "--target"},
+    "pip uninstall": {"r": "--requirements", "t": "--target"},
+    "pip sync": {"c": "--constraints", "t": "--target"},
+    "tool install": {"c": "--constraints", "w": "--with", "e": "--editable"},
 }  # fmt: skip
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on", "t"})
@@ -103,11 +164,13 @@ class Invocation:
     """What uv will be asked to do. `options` maps a long option name to its values, in order
     (None for a flag)."""
 
-    __slots__ = ("argv", "command", "options", "positionals", "run_command")
+    __slots__ = ("argv", "command", "options", "positionals", "run_command", "sub_at", "subcommand")
 
     def __init__(self, argv: Sequence[str]) -> None:
         self.argv = list(argv)
         self.command: str | None = None
+        self.subcommand: str | None = None  # `tool install`, `pip sync`, ...: the second word
+        self.sub_at = -1  # its index in argv
         self.options: dict[str, list[str | None]] = {}
         self.positionals: list[str] = []
         self.run_command: list[str] = []
@@ -120,21 +183,29 @@ class Invocation:
         values = [v for v in self.options.get(name, ()) if v is not None]
         return values[-1] if values else None
 
+    @property
+    def key(self) -> str | None:
+        """`sync`, or for a nested subcommand `tool install`: how the tables name it."""
+        if self.subcommand is not None:
+            return f"{self.command} {self.subcommand}"
+        return self.command
+
     def __repr__(self) -> str:
-        return f"Invocation({self.command!r}, {self.options!r}, {self.positionals!r})"
+        return f"Invocation({self.key!r}, {self.options!r}, {self.positionals!r})"
 
 
-def _value_options(command: str | None) -> frozenset[str]:
-    if command is None:
+def _value_options(key: str | None) -> frozenset[str]:
+    if key is None:
         return GLOBAL_VALUE
-    return GLOBAL_VALUE | VALUE.get(command, frozenset())
+    return GLOBAL_VALUE | VALUE.get(key, frozenset())
 
 
 def parse(argv: Sequence[str]) -> Invocation:
     """Parse uv's arguments (without argv[0]).
 
-    Only subcommands with an option table (VALUE) are parsed past their name; for others
-    `command` is set and nothing more is needed.
+    Only subcommands with an option table (VALUE, `tool install` and the like for the nested
+    ones) are parsed past their name; for others `command` (and `subcommand`) is set and nothing
+    more is needed.
     """
     inv = Invocation(argv)
     args = list(argv)
@@ -154,7 +225,7 @@ def parse(argv: Sequence[str]) -> Invocation:
             name, eq, val = arg.partition("=")
             if eq:
                 inv.options.setdefault(name, []).append(val)
-            elif name in _value_options(inv.command):
+            elif name in _value_options(inv.key):
                 value = args[i] if i < len(args) else None
                 i += 1
                 inv.options.setdefault(name, []).append(value)
@@ -167,7 +238,13 @@ def parse(argv: Sequence[str]) -> Invocation:
         # A positional.
         if inv.command is None:
             inv.command = ALIASES.get(arg, arg)
-            if inv.command not in VALUE:
+            if inv.command not in VALUE and inv.command not in NESTED_SUBCOMMANDS:
+                inv.positionals = args[i:]
+                return inv
+            continue
+        if inv.command in NESTED_SUBCOMMANDS and inv.subcommand is None:
+            inv.subcommand, inv.sub_at = arg, i - 1
+            if inv.key not in VALUE:
                 inv.positionals = args[i:]
                 return inv
             continue
@@ -180,8 +257,8 @@ def parse(argv: Sequence[str]) -> Invocation:
 
 def _parse_short_cluster(inv: Invocation, arg: str, args: list[str], i: int) -> int:
     """`-qv`, `-p3.11`, `-p 3.11`, `-qp3.11`: clap's short-option clusters."""
-    values = _value_options(inv.command)
-    names = {**SHORT_NAMES["*"], **SHORT_NAMES.get(inv.command or "", {})}
+    values = _value_options(inv.key)
+    names = {**SHORT_NAMES["*"], **SHORT_NAMES.get(inv.key or "", {})}
     for pos in range(1, len(arg)):
         letter = arg[pos]
         long_name = names.get(letter, "-" + letter)

@@ -26,11 +26,26 @@ def test_rendered_lists_are_the_owners() -> None:
     assert _case_words(text, "vs_skip=1") == uvargs.GLOBAL_VALUE
     decided = _case_words(text, "vs_py=1; break")
     passed = _case_words(text, "break ;;")
+    nested = _case_words(text, "vs_cmd=$vs_a")
     assert decided == decision.INTERCEPTED | {"v", "virtualenv"}
-    assert decided | passed == uvargs.SUBCOMMANDS and not decided & passed
+    assert nested == set(uvargs.NESTED_SUBCOMMANDS) == set(decision.NESTED_INTERCEPTED)
+    assert decided | passed | nested == uvargs.SUBCOMMANDS
+    assert not decided & passed and not (decided | passed) & nested
     assert set(uvargs.VALUE) >= decision.INTERCEPTED  # parsed past the subcommand name
     assert f"IFS='{SEP}'" in text
     assert state.SH_DEFAULT_HOME["linux"] in text
+
+
+def test_rendered_nested_lists_are_the_owners() -> None:
+    """`tool` and `pip`: Python for the subcommands that may delete files (and unknown ones)."""
+    text = frontend.render_sh(python="/py/bin/python3", roots=["/site"])
+    for command, subcommands in uvargs.NESTED_SUBCOMMANDS.items():
+        arm = text[text.index(f"          {command})\n") :].split("break ;;", 1)[0]
+        decided = _case_words(arm, "vs_py=1 ;;")
+        assert decided == decision.NESTED_INTERCEPTED[command]
+        assert _case_words(arm, ";;") == subcommands - decided
+        assert "*) vs_py=1 ;;" in arm
+        assert set(uvargs.VALUE) >= {f"{command} {sub}" for sub in decided}
 
 
 def test_rendered_sh_is_valid_for_dash_and_bash(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # venvshim-shim: this `uv` is venvshim's shim, written by `venvshim install`. Do not edit:
 # run `venvshim install` again instead. It runs the real uv at once unless the subcommand may
-# replace a project environment; only then does it start venvshim (Python).
+# replace an environment or delete files in one; only then does it start venvshim (Python).
 # The @...@ words are filled in at install from venvshim's own tables (intercept/frontend.py).
 if [ "${VENVSHIM_GUARD-}" = "$$" ]; then
   echo "error: venvshim: the uv this shim found on PATH is another venvshim shim (it would call itself)" >&2
@@ -38,15 +38,24 @@ fi
 vs_py=0
 if [ "${VENVSHIM_DISABLE-}" != 1 ]; then
   vs_skip=0
+  vs_cmd=
   for vs_a in "$@"; do
     if [ "$vs_skip" = 1 ]; then vs_skip=0; continue; fi
     case $vs_a in
       @GLOBAL_VALUE@) vs_skip=1 ;;
       --) break ;;
       -*) ;;
-      @DECIDED@) vs_py=1; break ;;
-      @PASSED@) break ;;
-      *) vs_py=1; break ;;
+      *)
+        # `tool` and `pip`: the next word says whether files in an environment may go.
+        case $vs_cmd in
+@NESTED_CASES@
+        esac
+        case $vs_a in
+          @DECIDED@) vs_py=1; break ;;
+          @NESTED@) vs_cmd=$vs_a ;;
+          @PASSED@) break ;;
+          *) vs_py=1; break ;;
+        esac ;;
     esac
   done
 fi
@@ -54,7 +63,7 @@ if [ "$vs_py" = 1 ]; then
   # A cached "keep" verdict for this directory and argv: no need to start Python (fastpath.py).
   # Sourced only when it and the state root are the user's own, and it is not a link.
   vs_home=${VENVSHIM_HOME:-@STATE_HOME@}
-  vs_file="$vs_home/fast$PWD/.venvshim-fast.sh"
+  vs_file="$vs_home/fast$PWD/@FAST_FILE@"
   if [ -f "$vs_file" ] && [ -O "$vs_file" ] && ! [ -h "$vs_file" ] && [ -O "$vs_home" ]; then
     vs_fast=0
     vs_ifs=$IFS
