@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import run, venv_version
 from tests.e2e.conftest import synced_project, tombstones_in
+from venvshim.intercept.fastpath import FILE
 
 OLD = time.time() - 3600
 
@@ -22,7 +23,7 @@ def _backdate(*paths: Path) -> None:
 
 
 def _fast_file(env: dict[str, str], proj: Path) -> Path:
-    return Path(env["VENVSHIM_HOME"] + "/fast" + str(proj)) / ".venvshim-fast.sh"
+    return Path(env["VENVSHIM_HOME"] + "/fast" + str(proj)) / FILE
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def warm(tmp_path: Path, shim_env: dict[str, str], real_uv: Path):  # type: igno
         venv,
         venv / "pyvenv.cfg",
         venv / "bin" / "python",
+        *venv.glob("lib/python3.*/site-packages"),  # a verdict also means "nothing removed"
     )
     for argv in (["sync"], ["run", "python", "-c", "pass"]):
         assert run(["uv", *argv], env=env, cwd=proj).returncode == 0

@@ -86,7 +86,12 @@ def test_every_subcommand_of_the_real_uv_is_listed(real_uv: Path, env: dict[str,
     ],
 )
 def test_front_end_starts_python_only_for_what_can_delete(
-    tmp_path: Path, shim_dir: Path, env: dict[str, str], real_uv: Path, argv: list[str], python: bool
+    tmp_path: Path,
+    shim_dir: Path,
+    env: dict[str, str],
+    real_uv: Path,
+    argv: list[str],
+    python: bool,
 ) -> None:
     """`sh -x` shows the one command the front end execs: uv itself, or venvshim's Python."""
     proc = run(["sh", "-x", shim_dir / "uv", *argv], env=env, cwd=tmp_path)

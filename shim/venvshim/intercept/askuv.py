@@ -5,6 +5,12 @@ the project environment before it resolves anything. Its wording changed between
 (uvfacts.TABLE "wording"); a line is only read in the wording of the release that printed it, and
 an answer in no known wording is "not understood" (None), never "keep": decision.py then asks in
 a way that does not depend on prose, or protects.
+
+Read to its end, the same dry-run (and `uv pip install|uninstall|sync --dry-run`) then says which
+dists uv would uninstall or reinstall (`Would uninstall N packages`, ` - name==ver`, ` ~ name==ver`,
+or `Would make no changes`: uv-source-report.md §2.4). `Changes` is that list, checked against its
+count; anything else (a failed dry-run, a count that does not match, no summary) is None:
+unknown, which the caller treats as "any dist may go".
 """
 
 from __future__ import annotations
@@ -39,20 +45,78 @@ WORDINGS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
         ("create", re.compile(r"^Would create virtual environment" + _AT)),
     ],
 }
+_COUNT = re.compile(r"^Would (uninstall|install) (\d+) packages?$")
+_EVENT = re.compile(r"^ ([-+~]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:==(\S+))?(?:\s.*)?$")
+_NO_CHANGES = "Would make no changes"
+# `uv pip ...` names its target unless it is `./.venv`, a tool env or a cache env.
+_PIP_ENV = re.compile(r"^Using Python \S+ environment at: (.+?)\s*$")
 # uv refuses the directory (not a venv it may recreate): it will report that itself.
 _BROKEN = re.compile(r"Project virtual environment directory `(.+?)` cannot be used because")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+class Changes:
+    """The dists a dry-run says uv would uninstall or reinstall: (name, version or None)."""
+
+    __slots__ = ("removed",)
+
+    def __init__(self, removed: list[tuple[str, str | None]]) -> None:
+        self.removed = removed
+
+    def __repr__(self) -> str:
+        return f"Changes({self.removed})"
+
+
+def read_changes(lines: list[str], exit_code: int) -> Changes | None:
+    """The dry-run's summary of changes, or None when it cannot be read with certainty."""
+    if exit_code != 0:
+        return None
+    summary = False
+    expected = 0
+    removed: list[tuple[str, str | None]] = []
+    for raw in lines:
+        line = _ANSI.sub("", raw).rstrip("\r\n")
+        count = _COUNT.match(line)
+        if count is not None:
+            summary = True
+            if count.group(1) == "uninstall":
+                expected = int(count.group(2))
+        elif line == _NO_CHANGES:
+            summary = True
+        event = _EVENT.match(line)
+        if event is not None and event.group(1) in "-~":
+            removed.append((event.group(2), event.group(3)))
+    if not summary or len(removed) != expected:
+        return None
+    return Changes(removed)
+
+
+def pip_env(lines: list[str]) -> str | None:
+    """The environment `uv pip` names ("Using Python 3.12.1 environment at: …"), if it does."""
+    for raw in lines:
+        match = _PIP_ENV.match(_ANSI.sub("", raw))
+        if match:
+            return match.group(1)
+    return None
+
+
 class Answer:
-    """What uv said: `action` replace | use | create | broken, or None (not understood)."""
+    """What uv said: `action` replace | use | create | broken, or None (not understood);
+    `changes` when it was read to its end (None: unknown)."""
 
-    __slots__ = ("action", "env_path", "said")
+    __slots__ = ("action", "changes", "env_path", "said")
 
-    def __init__(self, action: str | None, env_path: Path | None, said: str = "") -> None:
+    def __init__(
+        self,
+        action: str | None,
+        env_path: Path | None,
+        said: str = "",
+        changes: Changes | None = None,
+    ) -> None:
         self.action = action
         self.env_path = env_path
         self.said = said
+        self.changes = changes
 
     def __repr__(self) -> str:
         return f"Answer({self.action}, {self.env_path})"
@@ -100,6 +164,17 @@ class _PopenReader:
         self.stream.close()
         self.proc.wait()
 
+    def finish(self) -> int:
+        self.stream.close()
+        return self.proc.wait()
+
+
+def run_to_end(argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> tuple[list[str], int]:
+    """Every stderr line of `argv` and its exit code."""
+    reader = _PopenReader(argv, cwd=cwd, env=decision.dry_run_env(env))
+    lines = [raw.decode("utf-8", "replace") for raw in reader.stream]
+    return lines, reader.finish()
+
 
 def dry_run(
     real_uv: str,
@@ -110,22 +185,32 @@ def dry_run(
     facts: Facts,
     argv: list[str],
     early: StderrReader | None = None,
+    to_end: bool = False,
 ) -> Answer:
     """Run `uv ARGV` (`sync --dry-run …`; or read the one entry.py started early for this very
-    command) and stop it as soon as it has said what it would do with the environment."""
+    command) and stop it as soon as it has said what it would do with the environment; with
+    `to_end`, when uv would use it, read on to the changes it would make to it."""
     reader: StderrReader | _PopenReader = early or _PopenReader(
         [real_uv, *argv], cwd=cwd, env=decision.dry_run_env(env)
     )
     seen: list[str] = []
     found = None
+    changes = None
     try:
         for raw in reader.stream:
             seen.append(raw.decode("utf-8", "replace"))
             found = read_answer(seen[-1:], facts)
             if found is not None:
                 break
+        said = seen[-1].strip() if seen else ""
+        if found is not None and to_end and found[0] == "create":
+            changes = Changes([])  # a new environment: nothing in it to remove
+        elif found is not None and to_end and found[0] == "use":
+            rest = [raw.decode("utf-8", "replace") for raw in reader.stream]
+            changes = read_changes(rest, reader.finish())
     finally:
-        reader.stop()
+        if not reader.stream.closed:
+            reader.stop()
     if found is None:
         return Answer(None, None, "".join(seen[-3:]).strip())
     answer, shown = found
@@ -133,7 +218,7 @@ def dry_run(
     if not path.is_absolute():
         # uv prints paths relative to where it works (--directory, UV_WORKING_DIR).
         path = Path(uvargs.working_dir(inv, cwd=str(cwd), env=env, facts=facts)) / path
-    return Answer(answer, path, seen[-1].strip())
+    return Answer(answer, path, said, changes)
 
 
 def python_find(

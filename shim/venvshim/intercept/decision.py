@@ -1,8 +1,9 @@
-"""Will uv replace this environment? The one owner of that question: argv in, a Plan out.
+"""Will uv replace this environment, or delete files in it? The one owner of those questions:
+argv in, a Plan out.
 
 In order, each step only when the previous one could not answer:
-  1. `in_scope`: can this command replace an environment at all (argv and environment only; on
-     the shim's hot path, so this module imports nothing heavy at load time);
+  1. `in_scope`: can this command replace an environment or delete files in one at all (argv and
+     environment only; on the shim's hot path, so this module imports nothing heavy at load);
   2. `locate`: which environment it targets (project.py), and the fingerprint of the question;
   3. a cached "keep" verdict still valid for that fingerprint (verdicts.py);
   4. the state of the directory (envstate.py): a uv remnant is always replaced, a missing or
@@ -13,7 +14,10 @@ In order, each step only when the previous one could not answer:
   8. none of these could tell: protect. The env is moved aside anyway ("unsure") and put back
      if uv builds nothing. Refusing would stop every command of a uv venvshim cannot read;
      passing through would be failing open; a needless swap costs a rebuild from uv's cache.
-The swap (swap.py) acts on the Plan and never decides again.
+When uv keeps the environment, the Plan says whether dists in it may go (files in use are then
+moved aside: tombstones/files.py): `sync`/`run` read the same dry-run to its end (`changes`),
+`add`/`remove`/`version`/`check` have none (any dist may go). packages.py plans `uv pip`, tools.py
+`uv tool`. The swap (swap.py) acts on the Plan and never decides again.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ if TYPE_CHECKING:
 
     from ..platform.posix import StderrReader
     from ..state import StateRoot
+    from .askuv import Changes
     from .envstate import EnvState
+    from .plans import Plan, Target
     from .uvargs import Invocation
     from .uvfacts import Facts
 
@@ -42,6 +48,10 @@ NESTED_INTERCEPTED = {
     "tool": frozenset({"install", "upgrade", "uninstall"}),
     "pip": frozenset({"install", "uninstall", "sync"}),
 }
+PIP_CHANGES = frozenset(f"pip {sub}" for sub in NESTED_INTERCEPTED["pip"])
+TOOL_CHANGES = frozenset(f"tool {sub}" for sub in NESTED_INTERCEPTED["tool"])
+SYNCS_FROM_DRY_RUN = frozenset({"sync", "run"})  # which dists go: the dry-run says
+SYNCS_BLIND = frozenset({"add", "remove", "version", "check"})  # no dry-run: any dist may go
 
 # Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
 # `uv sync --dry-run` that decides, and part of the decision's fingerprint.
@@ -61,13 +71,18 @@ DECISION_ENV = (
 
 
 def in_scope(inv: Invocation, env: Mapping[str, str]) -> bool:
-    """Could this uv command delete and recreate an environment? False means: certainly not.
-
-    Mirrors "Which commands can replace it" in uv-internals.md. `venv` is always in scope:
-    whether it wipes an env without `--clear` depends on uv's release (step 5).
-    """
+    """Could this uv command replace an environment or delete files in one? False means:
+    certainly not. Mirrors uv's commands (crates/uv/src/commands: project, pip, tool). `venv` is
+    always in scope: whether it wipes an env without `--clear` depends on uv's release."""
     cmd = inv.command
-    if cmd not in INTERCEPTED or inv.flag("--help", "--version"):
+    if inv.flag("--help", "--version"):
+        return False
+    if inv.key in TOOL_CHANGES:
+        return True
+    if inv.key in PIP_CHANGES:
+        # --target/--prefix install into a plain directory, not an environment venvshim guards.
+        return not inv.flag("--dry-run", "--check", "--target", "--prefix")
+    if cmd not in INTERCEPTED:
         return False
     no_sync = uvargs.no_sync(inv, env)
     frozen = inv.flag("--frozen") or uvargs.env_flag(env, "UV_FROZEN")
@@ -92,19 +107,47 @@ def in_scope(inv: Invocation, env: Mapping[str, str]) -> bool:
 
 def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
     """Is step 6 (uv's dry-run) how this command is decided? entry.py starts it early."""
-    return inv.command != "venv" and not (inv.command == "run" and uvargs.no_sync(inv, env))
+    if inv.key in PIP_CHANGES:
+        return True
+    if inv.command not in INTERCEPTED or inv.command == "venv":
+        return False
+    return not (inv.command == "run" and uvargs.no_sync(inv, env))
+
+
+def reads_changes(inv: Invocation, env: Mapping[str, str]) -> bool:
+    """Is the dry-run read to its end, for the dists uv would remove?"""
+    return inv.command in SYNCS_FROM_DRY_RUN and not uvargs.no_sync(inv, env)
+
+
+def _forward(inv: Invocation, names: frozenset[str]) -> list[str]:
+    args: list[str] = []
+    for name, values in inv.options.items():
+        for value in values if name in names else ():
+            if value is None:
+                args.append(name)
+            else:
+                args += [f"{name}={value}"] if name.startswith("--") else [name, value]
+    return args
 
 
 def dry_run_argv(
     inv: Invocation, *, cwd: str, env: Mapping[str, str], facts: Facts | None = None
 ) -> list[str]:
-    """`sync --dry-run` with the arguments that decide the env."""
+    """`sync --dry-run` with the arguments that decide the env (all of `sync`'s own when its
+    changes are read too); for `pip`, the command itself with `--dry-run`."""
+    if inv.key in PIP_CHANGES:
+        return [*inv.argv[: inv.sub_at + 1], "--dry-run", *inv.argv[inv.sub_at + 1 :]]
     args = ["sync", "--dry-run"]
-    for name in DECISION_VALUE_OPTIONS:
-        value = inv.value(name)
-        if value is not None:
-            args.append(f"{name}={value}")
-    args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
+    if reads_changes(inv, env):
+        args += _forward(inv, uvargs.SYNC_FORWARD)
+        if inv.command == "run" and not inv.flag("--exact"):
+            args.append("--inexact")  # `uv run` keeps extraneous dists
+    else:
+        for name in DECISION_VALUE_OPTIONS:
+            value = inv.value(name)
+            if value is not None:
+                args.append(f"{name}={value}")
+        args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
     script_project = uvargs.script_project(inv, cwd=cwd, env=env, facts=facts)
     if script_project is not None and inv.value("--project") is None:
         args.append(f"--project={script_project}")
@@ -117,59 +160,12 @@ def dry_run_env(env: Mapping[str, str]) -> dict[str, str]:
     return child
 
 
-class Target:
-    """The environment a command targets (`env_path`, as the project names it) and the
-    fingerprint key of the question."""
-
-    __slots__ = ("env_path", "key")
-
-    def __init__(self, env_path: Path, key: str) -> None:
-        self.env_path = env_path
-        self.key = key
-
-    def __repr__(self) -> str:
-        return f"Target({self.env_path})"
-
-
-class Plan:
-    """The answer: KEEP (hand over to uv) or REPLACE `current` (tombstone it first).
-
-    `reason` says why (cached, use, create, replace, remnant, --clear, ...); "unsure" when no way
-    of asking could tell and the env is protected anyway.
-    """
-
-    __slots__ = ("action", "cache_key", "current", "env_path", "reason", "said")
-
-    def __init__(
-        self,
-        action: str,
-        reason: str,
-        *,
-        env_path: Path | None = None,
-        current: EnvState | None = None,
-        cache_key: str | None = None,
-        said: str = "",
-    ) -> None:
-        self.action = action
-        self.reason = reason
-        self.env_path = env_path
-        self.current = current
-        self.cache_key = cache_key
-        self.said = said
-
-    @property
-    def unsure(self) -> bool:
-        return self.reason == "unsure"
-
-    def __repr__(self) -> str:
-        return f"Plan({self.action}/{self.reason}, {self.current or self.env_path})"
-
-
 def locate(
     real_uv: str, inv: Invocation, *, cwd: Path, env: Mapping[str, str], facts: Facts
 ) -> Target | None:
     """Steps 1-2: None when this command cannot replace an env (or there is no project)."""
     from . import guard, project, verdicts
+    from .plans import Target
 
     if not in_scope(inv, env):
         return None
@@ -201,6 +197,7 @@ def plan(
     Python, and for the sh front end when `pwd` (the shell's $PWD, the key sh looks up) is given.
     `early`: this command's dry-run, already started (entry.py); used or stopped here."""
     from . import uvfacts
+    from .plans import Plan
 
     try:
         if facts is None:
@@ -232,6 +229,7 @@ def _plan(
     from pathlib import Path
 
     from . import envstate, fastpath, project, verdicts
+    from .plans import Plan
 
     def tell_sh(watched: list[Path]) -> None:
         if pwd is not None:
@@ -245,12 +243,13 @@ def _plan(
                 watched=watched,
             )
 
-    cached = verdicts.lookup(state.cache, target.key)
+    blind = inv.command in SYNCS_BLIND  # never a cached verdict: any dist may go
+    cached = None if blind else verdicts.lookup(state.cache, target.key)
     if cached is not None:
         tell_sh(cached.watched)
         return Plan(KEEP, "cached", env_path=cached.env_path, cache_key=target.key)
     current = envstate.classify(target.env_path, redirect_files=facts.redirect_files)
-    action, reason, uv_path, said = _decide(
+    action, reason, uv_path, said, changes = _decide(
         real_uv, inv, current, cwd=cwd, env=env, early=early, facts=facts
     )
     env_path = target.env_path
@@ -272,12 +271,21 @@ def _plan(
         return Plan(REPLACE, reason, env_path=env_path, current=current, said=said)
     if action == REPLACE:
         reason = current.kind
-    if reason in ("use", "create", "same interpreter"):
+    some = changes is None or bool(changes.removed)
+    removes = current.kind == envstate.VENV and (
+        (blind and reason in ("use", "same interpreter"))
+        or (reads_changes(inv, env) and reason == "use" and some)
+    )
+    cacheable = not blind and not removes and not inv.flag(*uvargs.INDEX_DEPENDENT)
+    if cacheable and reason in ("use", "create", "same interpreter"):
+        from ..tombstones.dists import site_packages
+
         watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path, facts=facts)
-        watched.append(Path(real_uv))
+        watched += [Path(real_uv), *site_packages(env_path)]
         if verdicts.store(state.cache, target.key, env_path, watched):
             tell_sh(watched)
-    return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key)
+    return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key,
+                removes=removes, changes=changes)  # fmt: skip
 
 
 def _centralized(path: Path) -> bool:
@@ -300,31 +308,32 @@ def _decide(
     env: Mapping[str, str],
     early: StderrReader | None,
     facts: Facts,
-) -> tuple[str, str, Path | None, str]:
-    """(action, reason, the env path uv named or None, what uv said) for steps 4-8."""
+) -> tuple[str, str, Path | None, str, Changes | None]:
+    """(action, reason, the env path uv named or None, what uv said, the changes it would make
+    to the env it keeps: None when unknown or not asked) for steps 4-8."""
     from . import askuv, envstate, guard
 
     if current.kind == envstate.REMNANT:
-        return REPLACE, "remnant", None, ""
+        return REPLACE, "remnant", None, "", None
     clear = inv.command == "venv" and (inv.flag("--clear") or uvargs.env_flag(env, "UV_VENV_CLEAR"))
     if clear and facts.clear_deletes_foreign:
         guard.refuse_data_loss(inv, cwd=cwd, env=env, facts=facts, target=current.path)
     if current.kind != envstate.VENV:
-        return KEEP, current.kind, None, ""  # missing: uv creates it; foreign: never touched
+        return KEEP, current.kind, None, "", None  # missing: uv creates it; foreign: untouched
     if inv.command == "run" and uvargs.no_sync(inv, env) and facts.no_sync_preserves:
         # `--no-sync` keeps any env uv can open, even an incompatible one; uv replaces it only
         # when its interpreter is gone (ProjectEnvironmentPolicy::Preserve in uv's source).
         if envstate.interpreter_gone(current.real_dir):
-            return REPLACE, "interpreter gone", None, ""
-        return KEEP, "use", None, ""
+            return REPLACE, "interpreter gone", None, "", None
+        return KEEP, "use", None, "", None
     if inv.command == "venv":
         if clear:
-            return REPLACE, "--clear", None, ""
+            return REPLACE, "--clear", None, "", None
         if inv.flag("--allow-existing"):
-            return KEEP, "--allow-existing", None, ""
+            return KEEP, "--allow-existing", None, "", None
         if facts.venv_wipes_without_clear:
-            return REPLACE, f"{facts.label} recreates it without --clear", None, ""
-        return KEEP, "venv keeps it", None, ""
+            return REPLACE, f"{facts.label} recreates it without --clear", None, "", None
+        return KEEP, "venv keeps it", None, "", None
     said = ""
     if facts.dry_run:
         answer = askuv.dry_run(
@@ -335,21 +344,22 @@ def _decide(
             facts=facts,
             argv=dry_run_argv(inv, cwd=str(cwd), env=env, facts=facts),
             early=early,
+            to_end=reads_changes(inv, env),
         )
         if answer.action == "replace":
-            return REPLACE, "replace", answer.env_path, answer.said
+            return REPLACE, "replace", answer.env_path, answer.said, None
         if answer.action in ("use", "create"):
-            return KEEP, answer.action, answer.env_path, answer.said
-        if answer.action == "broken":
-            return KEEP, "broken", answer.env_path, answer.said  # uv refuses it, and says so
+            return KEEP, answer.action, answer.env_path, answer.said, answer.changes
+        if answer.action == "broken":  # uv refuses it, and says so
+            return KEEP, "broken", answer.env_path, answer.said, None
         said = answer.said
     elif early is not None:
         early.stop()
     if envstate.interpreter_gone(current.real_dir):
-        return REPLACE, "interpreter gone", None, said  # every release replaces it
+        return REPLACE, "interpreter gone", None, said, None  # every release replaces it
     found = askuv.python_find(real_uv, inv, current, cwd=cwd, env=env, facts=facts)
     if found == REPLACE:
-        return REPLACE, "other interpreter", None, said
+        return REPLACE, "other interpreter", None, said, None
     if found == KEEP:
-        return KEEP, "same interpreter", None, said
-    return REPLACE, "unsure", None, said
+        return KEEP, "same interpreter", None, said, None
+    return REPLACE, "unsure", None, said, None

@@ -2,7 +2,7 @@
 
 Starting Python costs more than a no-op `uv sync` itself (~13 ms of interpreter, ~20 ms of
 imports, against ~15 ms), so an unchanged, healthy environment must be recognised by `sh` alone.
-Per working directory, `$VENVSHIM_HOME/fast$PWD/.venvshim-fast.sh` holds one entry per argv
+Per working directory, `$VENVSHIM_HOME/fast$PWD/.venvshim-fast-v2.sh` holds one entry per argv
 (plus one generic entry for `uv run <command>` without options). `sh` sources it, only when it
 and the state root are the user's own and it is not a link (uv.sh); an entry sets `vs_fast=1`
 when, and only when:
@@ -42,12 +42,16 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 SEP = "\x1f"
-FILE = ".venvshim-fast.sh"
-INDEX = ".venvshim-fast.json"
+# v2: a verdict also means "no dist removed" (it watches site-packages and uv.lock). The name
+# changed so that no front end ever sources a v1 file, whose entries do not watch those.
+FILE = ".venvshim-fast-v2.sh"
+INDEX = ".venvshim-fast-v2.json"
+LEGACY = (".venvshim-fast.sh", ".venvshim-fast.json")
 MAX_ENTRIES = 8
 
-# Variables that can change uv's env decision. The Python cache keys on every UV_* variable;
-# the sh check covers this list (set or unset), which is every such variable uv 0.13 reads.
+# Variables that can change uv's env decision, or which dists it removes. The Python cache keys
+# on every UV_* variable; the sh check covers this list (set or unset), which is every such
+# variable uv 0.13 reads.
 FAST_ENV = (
     *DECISION_ENV,
     "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "UV_PROJECT", "UV_NO_PROJECT", "UV_WORKING_DIR",
@@ -56,6 +60,15 @@ FAST_ENV = (
     "UV_PYTHON_SEARCH_PATH", "UV_SYSTEM_PYTHON", "UV_CONFIG_FILE", "UV_NO_CONFIG",
     "UV_NO_SYSTEM_CONFIG", "UV_PREVIEW", "UV_PREVIEW_FEATURES", "UV_CACHE_DIR", "UV_NO_CACHE",
     "UV_VENV_CLEAR", "UV_LIBC", "UV_ACTIVE",
+    "UV_CONSTRAINT", "UV_OVERRIDE", "UV_EXCLUDE", "UV_BUILD_CONSTRAINT", "UV_PRERELEASE",
+    "UV_RESOLUTION", "UV_EXCLUDE_NEWER", "UV_TORCH_BACKEND", "UV_NO_DEV", "UV_DEV",
+    "UV_NO_GROUP", "UV_NO_DEFAULT_GROUPS", "UV_NO_EDITABLE", "UV_NO_INSTALL_PROJECT",
+    "UV_NO_INSTALL_WORKSPACE", "UV_NO_INSTALL_LOCAL", "UV_ONLY_INSTALL_PROJECT",
+    "UV_ONLY_INSTALL_WORKSPACE", "UV_ONLY_INSTALL_LOCAL", "UV_LOCKED", "UV_NO_BINARY",
+    "UV_NO_BINARY_PACKAGE", "UV_NO_BUILD", "UV_NO_BUILD_PACKAGE", "UV_NO_SOURCES",
+    "UV_NO_SOURCES_PACKAGE", "UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_NO_INDEX", "UV_REQUIRE_HASHES",
+    "UV_BREAK_SYSTEM_PACKAGES", "UV_OFFLINE",
 )  # fmt: skip
 
 
@@ -165,6 +178,8 @@ def record_keep(
     directory = fast_dir(home, pwd)
     stamps = directory / ".stamps"
     stamps.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for legacy in LEGACY:
+        (directory / legacy).unlink(missing_ok=True)
     try:
         entries = json.loads(read_private(directory / INDEX) or b"[]")
         assert isinstance(entries, list) and all(isinstance(e, dict) for e in entries)

@@ -9,7 +9,10 @@ tombstone the env and supervise uv ("replace").
      build step would inherit it and block every later command (a swap still waits for uv's
      own `.lock` in the env, which uv takes while it installs);
   5. replace: swap.tombstone, run uv as a child (it inherits nothing of ours), restore the env if
-     uv made none, start gc in the background, exit as uv did.
+     uv made none, start gc in the background, exit as uv did;
+  6. keep, but dists may go (the Plan's `removes`; every `uv pip` command is planned by
+     packages.py) or a tool command (tools.py): inuse.py moves the files in use aside, runs uv
+     and settles, or execs uv when nothing is in use.
 """
 
 from __future__ import annotations
@@ -78,6 +81,19 @@ def intercept(
     early: StderrReader | None = None,
 ) -> NoReturn:
     state = StateRoot.from_env(env).ensure()
+
+    def lock_env(path: Path) -> int:
+        fd = _lock_env(state, path, env, wait=True)
+        assert fd is not None  # a waiting _lock_env raises instead of returning None
+        return fd
+
+    if inv.key in decision.TOOL_CHANGES or inv.key in decision.PIP_CHANGES:
+        from . import inuse
+
+        inuse.intercept_nested(
+            real_uv, args, inv, cwd=cwd, env=env, state=state, pwd=pwd, early=early,
+            lock_env=lock_env,
+        )  # fmt: skip
     facts = uvfacts.facts_for(real_uv, state.cache)
     target = decision.locate(real_uv, inv, cwd=cwd, env=env, facts=facts)
     if target is None:
@@ -100,8 +116,10 @@ def intercept(
         facts=facts,
     )  # fmt: skip
     if chosen.action != decision.REPLACE or chosen.current is None:
-        impl.unlock_fd(fd)
-        impl.exec_uv(real_uv, args)
+        from . import inuse
+
+        run = inv.command == "run"  # its program may run for hours: not under our lock
+        inuse.keep(real_uv, args, chosen, state=state, env=env, locks=[fd], run=run)
     locks = [fd]
     if os.path.realpath(chosen.current.path) != os.path.realpath(target.env_path):
         # uv named another env than the one we located and locked: lock that one too.

@@ -156,7 +156,8 @@ def watched_paths(
     env_dir: Path,
     facts: Facts | None = None,
 ) -> list[Path]:
-    """Every file whose change (or appearance) can change uv's verdict on `env_dir`.
+    """Every file whose change (or appearance) can change uv's verdict on `env_dir`, or which
+    dists a sync would remove from it (`uv.lock`; the caller adds site-packages).
 
     Version and config files are watched from the discovery start up to the filesystem root
     (absent ones too: creating one changes the verdict), workspace members' `pyproject.toml`
@@ -169,6 +170,7 @@ def watched_paths(
         paths.extend(directory / name for name in (*VERSION_FILES, *CONFIG_FILES))
     project = discover(start)
     if project is not None:
+        paths.append(project.workspace_root / "uv.lock")  # what `sync` installs
         for member in project.member_dirs:
             paths.extend((member, member / "pyproject.toml", *(member / v for v in VERSION_FILES)))
             paths.append(member.parent)

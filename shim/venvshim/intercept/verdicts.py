@@ -1,10 +1,12 @@
 """Cached "keep" verdicts: uv's answer remembered under a fingerprint.
 
-A "keep" verdict (decision.py) is cached under a key (cwd, the decision-relevant arguments,
+A "keep" verdict (decision.py, packages.py) means: uv keeps the environment and removes or
+replaces no dist in it. It is cached under a key (cwd, the arguments that change either answer,
 every `UV_*` and discovery-relevant environment variable, the real uv) and the `stat` of every
-file that can change the verdict (`project.watched_paths`), present or absent. A hit costs one
-small JSON read and a few dozen `stat` calls. "replace" is never cached: the swap changes the state
-anyway. fastpath.py keeps the same verdicts for the sh front end.
+file that can change the verdict (`project.watched_paths`, the env's site-packages directories,
+`uv.lock`, requirement files), present or absent. A hit costs one small JSON read and a few dozen
+`stat` calls. Nothing else is cached: a swap or a removal changes the state anyway. fastpath.py
+keeps the same verdicts for the sh front end.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import os
 import time
 from pathlib import Path
 
-from .decision import DECISION_ENV, DECISION_FLAGS, DECISION_VALUE_OPTIONS
-from .uvargs import Invocation, run_script_path
+from .decision import DECISION_ENV, DECISION_FLAGS, DECISION_VALUE_OPTIONS, reads_changes
+from .uvargs import SYNC_FORWARD, Invocation, run_script_path
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -40,13 +42,21 @@ def sha256_hex(data: bytes) -> str:
 
 
 def cache_key(inv: Invocation, *, cwd: Path, env: Mapping[str, str], real_uv: str) -> str:
+    if inv.subcommand is not None:  # `uv pip ...`: every argument counts
+        options: object = inv.argv
+    elif reads_changes(inv, env):  # which dists `sync`/`run` remove: all of sync's options
+        options = sorted((k, v) for k, v in inv.options.items() if k in SYNC_FORWARD)
+    else:
+        options = [
+            {n: inv.value(n) for n in DECISION_VALUE_OPTIONS if inv.value(n) is not None},
+            [f for f in DECISION_FLAGS if inv.flag(f)],
+        ]
     parts: dict[str, object] = {
-        "v": 1,
+        "v": 2,
         "cwd": str(cwd),
         "uv": real_uv,
-        "command": inv.command,
-        "values": {n: inv.value(n) for n in DECISION_VALUE_OPTIONS if inv.value(n) is not None},
-        "flags": [f for f in DECISION_FLAGS if inv.flag(f)],
+        "command": inv.key,
+        "options": options,
         "script": run_script_path(inv, str(cwd)),
         "venv": inv.positionals[:1] if inv.command == "venv" else [],
         "env": {k: v for k, v in sorted(env.items()) if k.startswith("UV_") or k in DECISION_ENV},

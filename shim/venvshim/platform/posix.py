@@ -152,6 +152,12 @@ class StderrReader:
         self.stream.close()
         os.waitpid(self.pid, 0)
 
+    def finish(self) -> int:
+        """Wait for it to exit on its own (its stderr read to the end); its exit code."""
+        self.stream.close()
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
 
 def spawn_stderr_reader(argv: Sequence[str], *, env: Mapping[str, str]) -> StderrReader | None:
     """Start `argv` in our cwd, stdin/stdout on /dev/null, its stderr on a pipe. os.posix_spawn

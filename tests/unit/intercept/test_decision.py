@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from venvshim.intercept import decision
+from venvshim.intercept import decision, plans
 from venvshim.intercept.decision import in_scope
 from venvshim.intercept.uvargs import parse
 from venvshim.intercept.uvfacts import Facts
@@ -48,7 +48,21 @@ from venvshim.intercept.uvfacts import Facts
         (["venv"], {"UV_VENV_CLEAR": "1"}, True),
         (["check"], {}, True),
         (["lock"], {}, False),
-        (["pip", "install", "x"], {}, False),
+        (["pip", "install", "x"], {}, True),
+        (["pip", "uninstall", "x"], {}, True),
+        (["pip", "sync", "r.txt"], {}, True),
+        (["pip", "install", "--dry-run", "x"], {}, False),
+        (["pip", "install", "--target", "t", "x"], {}, False),
+        (["pip", "install", "--prefix", "t", "x"], {}, False),
+        (["pip", "list"], {}, False),
+        (["pip", "compile", "r.in"], {}, False),
+        (["tool", "install", "x"], {}, True),
+        (["tool", "upgrade", "--all"], {}, True),
+        (["tool", "uninstall", "x"], {}, True),
+        (["tool", "run", "x"], {}, False),
+        (["tool", "list"], {}, False),
+        (["tool", "dir", "--bin"], {}, False),
+        (["tool", "install", "--help"], {}, False),
         (["sync", "--help"], {}, False),
         (["-V"], {}, False),
         ([], {}, False),
@@ -64,6 +78,12 @@ def test_dry_run_argv_carries_what_decides_and_nothing_else(tmp_path: Path) -> N
     inv = parse(["--color", "never", "run", "-p3.12", "--with", "rich", "--managed-python",
                  "--directory", "x", "python", "-c", "pass"])  # fmt: skip
     argv = decision.dry_run_argv(inv, cwd=str(tmp_path), env={})
+    # `run` is read to the end (which dists go): sync's options it was given, and `--inexact`.
+    assert argv == [
+        "sync", "--dry-run", "--python=3.12", "--managed-python", "--directory=x", "--inexact",
+    ]  # fmt: skip
+    add = parse(["add", "-p3.12", "--managed-python", "--directory", "x", "--dev", "rich"])
+    argv = decision.dry_run_argv(add, cwd=str(tmp_path), env={})
     assert argv == ["sync", "--dry-run", "--python=3.12", "--directory=x", "--managed-python"]
     script = parse(["run", "scripts/s.py"])
     assert decision.dry_run_argv(script, cwd=str(tmp_path), env={})[-1] == (
@@ -87,6 +107,6 @@ def test_dry_run_env_never_colours_and_never_freezes() -> None:
 
 
 def test_plan_is_unsure_only_when_nothing_could_tell() -> None:
-    assert decision.Plan(decision.REPLACE, "unsure").unsure
-    assert not decision.Plan(decision.REPLACE, "replace").unsure
-    assert "keep/cached" in repr(decision.Plan(decision.KEEP, "cached"))
+    assert plans.Plan(decision.REPLACE, "unsure").unsure
+    assert not plans.Plan(decision.REPLACE, "replace").unsure
+    assert "keep/cached" in repr(plans.Plan(decision.KEEP, "cached"))

@@ -22,6 +22,8 @@ from venvshim.intercept.uvargs import parse, run_script_path
         (["virtualenv", "-c"], "venv", None, []),
         (["pip", "install", "run"], "pip", None, []),
         (["tool", "run", "sync"], "tool", None, []),
+        (["tool", "install", "-p", "3.12", "x"], "tool", "3.12", []),
+        (["-q", "pip", "-q", "install", "-p3.11", "x"], "pip", "3.11", []),
     ],
 )  # fmt: skip
 def test_parse(argv: list[str], command: str, python: str | None, run_command: list[str]) -> None:
@@ -43,3 +45,14 @@ def test_run_script_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert run_script_path(parse(["run", "sub/x.py"]), str(tmp_path)) == str(tmp_path / "sub/x.py")
     assert run_script_path(parse(["run", "python", "sub/x.py"]), str(tmp_path)) is None
     assert run_script_path(parse(["run", "missing.py"]), str(tmp_path)) is None
+
+
+def test_nested_subcommands_and_their_options() -> None:
+    inv = parse(["--directory", "d", "tool", "install", "-w", "rich", "--force", "black[d]"])
+    assert (inv.command, inv.subcommand, inv.key) == ("tool", "install", "tool install")
+    assert inv.value("--with") == "rich" and inv.flag("--force")
+    assert inv.positionals == ["black[d]"] and inv.argv[inv.sub_at] == "install"
+    pip = parse(["pip", "install", "-r", "req.txt", "-e", ".", "x"])
+    assert pip.value("--requirements") == "req.txt" and pip.value("--editable") == "."
+    assert pip.positionals == ["x"]
+    assert parse(["pip", "list", "-v"]).positionals == ["-v"]  # not parsed past its name
