@@ -108,8 +108,8 @@ def test_load_skips_a_record_owned_by_another_user(tmp_path: Path) -> None:
         ("env", "/p/proj/.venv", "/p/proj/.venv.venvshim-tomb-{id}"),
         ("files", "/p/proj/.venv", "/p/proj/.venv.venvshim-files-{id}"),
         ("files", "/h/.local/bin", "/h/.local/.bin.venvshim-files-{id}"),
-        ("tool", "/h/share/uv/tools/ruff", "/h/share/uv/.tools.venvshim/ruff.venvshim-tomb-{id}"),
-        ("tool-files", "/h/share/uv/tools/ruff", "/h/share/uv/.tools.venvshim/ruff.venvshim-files-{id}"),
+        ("tool", "/h/uv/tools/ruff", "/h/uv/.tools.venvshim/ruff.venvshim-tomb-{id}"),
+        ("tool-files", "/h/uv/tools/ruff", "/h/uv/.tools.venvshim/ruff.venvshim-files-{id}"),
     ],
 )  # fmt: skip
 def test_each_kind_lives_in_one_place(tmp_path: Path, kind: str, original: str, where: str) -> None:
