@@ -71,20 +71,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         freed = sum(max(0, after.get(k, v) - v) for k, v in before.items())
         if by["deleted"]:
             ctx.ui.print(f"Removed {_n(len(by['deleted']))}, freed {human_bytes(freed)}")
+    if by["restored"]:
+        ctx.ui.print(f"Put back what uv left missing from {_n(len(by['restored']))}")
     if by["held"]:
         ctx.ui.print(f"Kept {_n(len(by['held']))} still in use:")
         for o in by["held"]:
-            ctx.ui.print(f"  {o.record.path}")
+            ctx.ui.print(f"  {o.record.path}" + (f" ({o.record.label})" if o.record.label else ""))
             for line in keeps.process_lines(o.holders):
                 ctx.ui.print(f"    {line}")
     for o in by["partial"] + by["refused"]:
         ctx.ui.warning(f"{o.record.path}: {o.action}: {o.detail}")
-    if not any(by[a] for a in ("deleted", "would-delete", "held", "partial", "refused")):
+    if not any(
+        by[a] for a in ("deleted", "would-delete", "held", "partial", "refused", "restored")
+    ):
         ctx.ui.print("Nothing to collect")
     return 0
 
 
-_ACTIONS = ("deleted", "would-delete", "held", "partial", "gone", "refused", "in-flight")
+_ACTIONS = (
+    "deleted", "would-delete", "held", "partial", "gone", "refused", "in-flight", "restored",
+)  # fmt: skip
 
 
 def _n(count: int) -> str:

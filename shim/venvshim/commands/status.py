@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from ..tombstones import holders, keeps
-from ..tombstones.registry import Registry
+from ..tombstones.registry import ENV, TOOL, Registry
 from ..ui import human_bytes
 
 SUMMARY = "List the tombstones: where they came from, their size, who still uses them"
@@ -34,14 +34,20 @@ def status(*, state: StateRoot) -> tuple[list[dict[str, object]], list[str]]:
     rows: list[dict[str, object]] = []
     for record in records:
         tomb = Path(record.path)
-        held = holders.holders_of(procs, str(tomb), original=record.original, since=record.created)
+        whole = record.kind in (ENV, TOOL)  # a process may name the env it ran from: tombstones/gc
+        held = holders.holders_of(
+            procs,
+            str(tomb),
+            original=record.original if whole else None,
+            since=record.created if whole else None,
+        )
         size = holders.tree_bytes(tomb) if tomb.is_dir() else 0
         created = datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc)
         rows.append(
             {
                 "id": record.id,
-                "kind": getattr(record, "kind", "env"),
-                "label": getattr(record, "label", ""),
+                "kind": record.kind,
+                "label": record.label,
                 "path": record.path,
                 "original": record.original,
                 "created": created.isoformat(),

@@ -97,8 +97,17 @@ def move_aside(
     registry = Registry(state)
     root_real = os.path.realpath(root)
     record = registry.new(Path(root_real), None, kind=kind, label=label)
-    registry.made(record)
-    registry.save(record)
+    try:
+        registry.made(record)
+        registry.save(record)
+    except OSError as exc:
+        _prune(record.path)
+        raise VenvshimError(
+            f"cannot make venvshim's tombstone `{record.path}` for files in use: "
+            f"{exc.strerror or exc}; nothing was moved",
+            hint="make that directory writable (or free some space), then run the command "
+            "again; VENVSHIM_DISABLE=1 runs uv without venvshim",
+        ) from exc
     moved: list[tuple[str, str]] = []
     try:
         for path, holder in paths.items():

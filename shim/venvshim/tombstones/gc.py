@@ -4,6 +4,11 @@ Safety rules (promise 1): only the directory whose device and inode match its re
 ever deleted (registry.py), through handles that never follow a link nor cross a filesystem
 (delete.py); a record that does not check out is skipped with a warning; a failed deletion is
 reported, never raised, and retried by the next pass.
+
+A tombstone of files or of a tool is left alone while the shim that made it lives (it settles it
+after uv); one whose shim died is settled first: files a dist still lists go back to their empty
+places (files.settle), a tool environment whose stub uv never touched goes back (toolswap.recover).
+Only what is left is deleted (the tool area goes with its last tombstone: Registry.forget).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from ..platform import impl, lock
 from ..state import GC_LOCK, StateRoot
 from . import delete, holders
-from .registry import PENDING, Record, Registry
+from .registry import ENV, PENDING, TOOL, Record, Registry
 
 IN_FLIGHT_SECONDS = 600  # a PENDING record of a live shim younger than this is mid-swap
 
@@ -31,13 +36,16 @@ class Outcome:
         held: list[holders.Holder] | None = None,
     ) -> None:
         self.record = record
-        self.action = action  # deleted | would-delete | held | partial | gone | refused | in-flight
+        # deleted | would-delete | held | partial | gone | refused | in-flight | restored
+        self.action = action
         self.detail = detail
         self.holders = held or []
 
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.record.id,
+            "kind": self.record.kind,
+            "label": self.record.label,
             "path": self.record.path,
             "original": self.record.original,
             "action": self.action,
@@ -47,9 +55,21 @@ class Outcome:
 
 
 def _in_flight(record: Record) -> bool:
-    if record.state != PENDING:
+    """A shim is still working with it: swapping an env, or (any other kind) waiting for uv."""
+    if record.state != PENDING and record.kind == ENV:
         return False
     return impl.pid_alive(record.pid) and time.time() - record.created < IN_FLIGHT_SECONDS
+
+
+def _settled(record: Record, state: StateRoot) -> bool:
+    """Put back what its dead shim would have (see the module doc). True if nothing is left."""
+    from . import files
+
+    if record.kind == TOOL:
+        from ..intercept import toolswap
+
+        return toolswap.recover(record, state)
+    return files.settle(record, state)
 
 
 class Result:
@@ -97,8 +117,17 @@ def collect(
                 Outcome(record, "refused", "not the directory venvshim renamed: not deleted")
             )
             continue
+        if not dry_run and record.kind != ENV and _settled(record, state):
+            outcomes.append(Outcome(record, "restored", "put back where uv left it missing"))
+            continue
         tomb = record.path
-        held = holders.holders_of(procs, tomb, original=record.original, since=record.created)
+        whole = record.kind in (ENV, TOOL)  # a process may name the env it ran from
+        held = holders.holders_of(
+            procs,
+            tomb,
+            original=record.original if whole else None,
+            since=record.created if whole else None,
+        )
         if impl.is_locked_by_other(os.path.join(tomb, ".lock")):
             held.append(holders.Holder(0, "uv", "lock", os.path.join(tomb, ".lock")))
         if held:

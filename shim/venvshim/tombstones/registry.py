@@ -202,8 +202,14 @@ class Registry:
 
     def made(self, record: Record) -> None:
         """Make the (files kinds') tombstone directory, private, and take its identity."""
-        os.makedirs(os.path.dirname(record.path), mode=0o700, exist_ok=True)
-        os.mkdir(record.path, 0o700)
+        for attempt in (1, 2):
+            os.makedirs(os.path.dirname(record.path), mode=0o700, exist_ok=True)
+            try:
+                os.mkdir(record.path, 0o700)
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise  # a gc removed the empty tool area just now: make it again, once
         st = os.lstat(record.path)
         record.dev, record.ino = st.st_dev, st.st_ino
 
@@ -214,6 +220,11 @@ class Registry:
 
     def forget(self, record: Record) -> None:
         (self.directory / f"{record.id}.json").unlink(missing_ok=True)
+        if record.kind in (TOOL, TOOL_FILES):
+            try:
+                os.rmdir(os.path.dirname(record.path))  # the tool area, once empty
+            except OSError:
+                pass
 
     def load(self) -> tuple[list[Record], list[str]]:
         """The valid records, oldest first, and a warning for every file that is not one."""
