@@ -26,6 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]  # run as a script: bench.py and tests.support
 
+from tests.support.wheels import build_wheel  # noqa: E402
+
 import bench  # noqa: E402
 from bench import (  # noqa: E402
     RACY_WAIT,
@@ -42,8 +44,6 @@ from bench import (  # noqa: E402
     spread,
     state_snapshot,
 )
-
-from tests.support.wheels import build_wheel  # noqa: E402
 
 TARGET_PASS_THROUGH = 1.3
 TARGET_NO_OP = 1.25

@@ -8,9 +8,9 @@ a way that does not depend on prose, or protects.
 
 Read to its end, the same dry-run (and `uv pip install|uninstall|sync --dry-run`) then says which
 dists uv would uninstall or reinstall (`Would uninstall N packages`, ` - name==ver`, ` ~ name==ver`,
-or `Would make no changes`: uv-source-report.md §2.4). `Changes` is that list, checked against its
-count; anything else (a failed dry-run, a count that does not match, no summary) is None:
-unknown, which the caller treats as "any dist may go".
+or `Would make no changes`: crates/uv/src/commands/pip/loggers.rs). `Changes` is that list,
+checked against its count; anything else (a failed dry-run, a count that does not match, no
+summary) is None: unknown, which the caller treats as "any dist may go".
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """`uv pip install|uninstall|sync`: which environment, and which dists uv would remove from it.
 
-uv's own dry-run of the very same command answers both (uv-source-report.md §2.4): the dists it
-would uninstall or reinstall (askuv.read_changes) and, unless it is `./.venv`, the environment
-(`Using Python … environment at: …`). `uv pip` never replaces an environment, so the Plan is
-always "keep"; `removes` says that files in use must be moved aside first (inuse.py).
+uv's own dry-run of the very same command answers both: the dists it would uninstall or
+reinstall (askuv.read_changes) and, unless it is `./.venv`, the environment (`Using Python …
+environment at: …`, crates/uv/src/commands/pip/operations.rs `report_target_environment`).
+`uv pip` never replaces an environment, so the Plan is always "keep"; `removes` says that files
+in use must be moved aside first (inuse.py).
 
 Only virtual environments are guarded: a system or conda Python, `--target` and `--prefix` are
 left to uv (venvshim moves nothing outside an environment it can recognise). A "nothing to remove"

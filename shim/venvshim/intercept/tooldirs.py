@@ -2,8 +2,8 @@
 remembered (like uvfacts.py) under the uv binary's `stat` and everything the answer depends on:
 UV_TOOL_DIR, UV_TOOL_BIN_DIR, the XDG/HOME/APPDATA variables, the directory uv works in (relative
 values are resolved against it), and on macOS and Windows whether uv's legacy data directory
-exists (uv-source-report.md §2.1). Asking uv rather than recomputing its rules keeps a future uv
-that moves them right.
+exists (crates/uv-tool/src/lib.rs `InstalledTools::from_settings`, crates/uv-dirs). Asking uv
+rather than recomputing its rules keeps a future uv that moves them right.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`uv tool install|upgrade|uninstall`: which tool environments uv will delete or change, and how
-each is protected (uv-source-report.md §2.2).
+each is protected (crates/uv/src/commands/tool/{install,upgrade,uninstall}.rs).
 
 For each tool named (`--all`: every tool in uv's tool dir; a requirement venvshim cannot name,
 such as a URL: every tool, as files only) that is installed:

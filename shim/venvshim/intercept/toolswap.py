@@ -1,13 +1,14 @@
 """Tombstone a tool environment that uv will delete (`uv tool uninstall`, `install --force`,
 another Python), and afterwards put it back unless uv made a working one.
 
-uv resolves before it deletes (uv-source-report.md §2.2), and a running tool on Windows makes its
-in-place deletion fail half-way ("malformed tool"). So the shim renames `<tool dir>/<tool>` into
-the tool dir's venvshim-owned sibling (registry.place: a directory inside the tool dir would be
-taken by uv for a tool, §2.3) and leaves a *stub* in its place: the receipt, `uv.lock`,
-`pyvenv.cfg` and the interpreter links, the parts uv reads to decide, so that uv takes exactly the
-path it would have taken (same receipt, same interpreter check, same messages), then deletes the
-stub instead of the environment. A marker file in the stub names the tombstone.
+uv resolves before it deletes (crates/uv/src/commands/tool/install.rs), and a running tool on
+Windows makes its in-place deletion fail half-way ("malformed tool"). So the shim renames
+`<tool dir>/<tool>` into the tool dir's venvshim-owned sibling (registry.place: a directory
+inside the tool dir would be taken by uv for a tool) and leaves a *stub* in its place: the
+receipt, `uv.lock`, `pyvenv.cfg` and the interpreter links, the parts uv reads to decide, so that
+uv takes exactly the path it would have taken (same receipt, same interpreter check, same
+messages), then deletes the stub instead of the environment. A marker file in the stub names
+the tombstone.
 
 After uv (`settle`), per tool:
   * the stub is untouched (uv failed before deleting it, or never got to this tool): the stub goes

@@ -1,5 +1,5 @@
 """The distributions installed in an environment and the files each one owns, as uv will see them
-when it uninstalls one (it walks the dist's RECORD: uv-source-report.md §2.4).
+when it uninstalls one (it walks the dist's RECORD: crates/uv-install-wheel/src/uninstall.rs).
 
 Everything read here is data, never trusted: a RECORD line, a dist name from uv's output or a
 directory name in site-packages only ever selects files that are regular files inside the

@@ -2,11 +2,12 @@
 did not replace them.
 
 Windows refuses to delete a running `.exe` or a loaded `.dll`/`.pyd` but lets it be renamed on
-the same volume (windows-and-holders.md); uv deletes a dist's files in place, stopping at the first
-failure, or a whole environment (uv-source-report.md §2.2, §2.4). So before uv runs, exactly the
-files that a process holds (its executable, a mapped image, an open file) among those uv may delete
-are renamed into one registered tombstone directory (registry.py: `files`, `tool-files`), at the
-same paths relative to the directory they came from. After uv:
+the same volume (windows-and-holders.md); uv deletes a dist's files in place, stopping at the
+first failure (crates/uv-install-wheel/src/uninstall.rs), or a whole environment
+(uv_fs::remove_virtualenv). So before uv runs, exactly the files that a process holds (its
+executable, a mapped image, an open file) among those uv may delete are renamed into one
+registered tombstone directory (registry.py: `files`, `tool-files`), at the same paths relative
+to the directory they came from. After uv:
   * a file whose place is still empty and that is still wanted there (a dist installed in the env
     still lists it in its RECORD, a tool receipt still names the entry point) goes back: uv did
     not replace it, because it failed or never touched that dist;

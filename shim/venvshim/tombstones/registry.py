@@ -12,7 +12,7 @@ on the original's filesystem (a rename) and never inside a directory uv lists:
               directory) into its sibling `.<name>.venvshim-files-<id>`, at the same relative paths;
   tool        a tool environment `<tool dir>/<tool>`, renamed into the venvshim-owned sibling of
               the tool dir, `<parent>/.<tool dir name>.venvshim/<tool>.venvshim-tomb-<id>`: uv
-              takes every directory inside its tool dir for a tool (uv-source-report.md §2.3);
+              takes every directory inside its tool dir for a tool (`InstalledTools::tools`);
   tool-files  files in use moved out of a tool environment, into that same directory as
               `<tool>.venvshim-files-<id>`.
 
