@@ -225,3 +225,24 @@ def test_nothing_in_use_costs_no_tombstone(
     assert tools.uv("uv", "tool", "uninstall", "nativetool").returncode == 0
     assert "No tools installed" in tools.listing()
     _nothing_left(tools)
+
+
+def test_uv_pip_into_a_tool_env_keeps_its_tombstone_out_of_the_tool_dir(
+    tmp_path: Path, shim_env: dict[str, str], real_uv: Path, wheels: Path, ntfsemu: NtfsemuKit
+) -> None:
+    """`uv pip install --python <tool env>` changes a tool's packages: the running file goes to
+    the tool area, not beside the env (inside uv's tool dir, where uv would take it for a tool)."""
+    tools = Tools(tmp_path, shim_env, wheels)
+    tools.install(real_uv)
+    tools.release_2()
+    with hold_exe(tools.bin / "nt-sleep") as holder:
+        argv = ["pip", "install", "--python", str(tools.tool_env), "nativetool==2.0"]
+        up = tools.uv("uv", *argv, lib=ntfsemu.lib)
+        assert up.returncode == 0, up.stderr
+        assert [p.name for p in tools.tool_dir.iterdir() if not p.name.startswith(".")] == [
+            "nativetool"
+        ]
+        (row,) = status_json(tools.env, tools.cwd)
+        assert row["kind"] == "tool-files" and Path(str(row["path"])).parent == tools.area
+        assert holder.poll() is None and "nativetool v2.0" in tools.listing()
+    _nothing_left(tools)

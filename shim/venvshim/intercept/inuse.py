@@ -56,14 +56,16 @@ def move_held(
     owned: dict[str, dists.Dist],
     procs: list[holders.Proc],
     *,
-    kind: str = FILES,
     prefix: str = "",
 ) -> Record | None:
-    """Move the files of `owned` that a process holds out of `env_dir`; None if none is held."""
+    """Move the files of `owned` that a process holds out of `env_dir`; None if none is held.
+    A tool environment (it has a receipt; `uv pip --python` may name one too) keeps its
+    tombstone out of uv's tool dir (registry.place)."""
     held = files.held(owned, procs)
     if not held:
         return None
     label = _label(owned, list(held), prefix)
+    kind = TOOL_FILES if (env_dir / "uv-receipt.toml").is_file() else FILES
     return files.move_aside(state, env_dir, held, kind=kind, label=label)
 
 
@@ -193,7 +195,7 @@ def intercept_tools(
     lock_dir: Callable[[Path], int],
 ) -> NoReturn:
     """`uv tool install|upgrade|uninstall`: see tools.py for what is protected how."""
-    from . import tooldirs, tools, toolswap, uvargs
+    from . import swap, tooldirs, tools, toolswap, uvargs
 
     work = uvargs.working_dir(inv, cwd=str(cwd), env=env)
     tool_dir, bin_dir = tooldirs.tool_dirs(
@@ -203,6 +205,7 @@ def intercept_tools(
     if not ops:
         impl.exec_uv(real_uv, args)
     locks = [lock_dir(tool_dir)]
+    swap._wait_env_lock_free(tool_dir, env)  # uv holds `<tool dir>/.lock` while it works
     scanned: list[list[holders.Proc]] = []
 
     def procs() -> list[holders.Proc]:
@@ -225,9 +228,7 @@ def intercept_tools(
                 settles.append((record, _tool_settle(record, state, uninstall=uninstall)))
                 continue
             owned = env_files(op.env_dir, None)
-            moved = move_held(
-                state, op.env_dir, owned, procs(), kind=TOOL_FILES, prefix=f"tool {op.name}: "
-            )
+            moved = move_held(state, op.env_dir, owned, procs(), prefix=f"tool {op.name}: ")
             if moved is not None:
                 settles.append((moved, files_settle(moved, state, files.env_wants(op.env_dir))))
         if entries:

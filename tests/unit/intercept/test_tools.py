@@ -168,3 +168,18 @@ def test_stub_used_in_place(tool) -> None:  # type: ignore[no-untyped-def]
 def test_gc_recovers_an_untouched_stub(tool) -> None:  # type: ignore[no-untyped-def]
     state, _tool_dir, env, before, record = tool
     assert toolswap.recover(record, state) is True and os.lstat(env).st_ino == before
+
+
+def test_only_entry_points_that_are_files_in_the_bin_dir_count(tmp_path: Path) -> None:
+    """Windows copies the `.exe` into the bin dir (it may be held); a POSIX link never is; a
+    receipt naming a path elsewhere is data, never followed."""
+    from venvshim.intercept.inuse import _entry_files
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "copy.exe").write_bytes(b"MZ")
+    (bin_dir / "link").symlink_to(tmp_path / "elsewhere")
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"x")
+    points = [bin_dir / "copy.exe", bin_dir / "link", outside, bin_dir / "missing"]
+    assert _entry_files(points, bin_dir) == [str(bin_dir / "copy.exe")]
