@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run
-from venvshim.intercept import uvargs
+from venvshim.intercept import uvargs, uvoptions
 
 
 def test_two_unstamped_shim_copies_do_not_recurse(
@@ -103,7 +103,7 @@ def test_front_end_starts_python_only_for_what_can_delete(
 def test_options_forwarded_to_sync_dry_run_are_syncs(real_uv: Path, env: dict[str, str]) -> None:
     """`uv run`'s options that go to the `uv sync --dry-run` deciding what uv removes must all be
     `uv sync` options (an unknown one would make the dry-run fail, and the answer unknown)."""
-    for name in sorted(uvargs.SYNC_FORWARD):
+    for name in sorted(uvoptions.SYNC_FORWARD):
         args = [name] if name not in uvargs.VALUE["sync"] | uvargs.GLOBAL_VALUE else [name, "x"]
         proc = run([real_uv, "sync", *args, "--help"], env=env, cwd=Path("/"))
         # A value `x` may be refused ("invalid value"); the option itself must be known.

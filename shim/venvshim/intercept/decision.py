@@ -50,7 +50,6 @@ NESTED_INTERCEPTED = {
 }
 PIP_CHANGES = frozenset(f"pip {sub}" for sub in NESTED_INTERCEPTED["pip"])
 TOOL_CHANGES = frozenset(f"tool {sub}" for sub in NESTED_INTERCEPTED["tool"])
-SYNCS_FROM_DRY_RUN = frozenset({"sync", "run"})  # which dists go: the dry-run says
 SYNCS_BLIND = frozenset({"add", "remove", "version", "check"})  # no dry-run: any dist may go
 
 # Options (long names) that change which env uv picks or whether it keeps it: forwarded to the
@@ -107,27 +106,14 @@ def in_scope(inv: Invocation, env: Mapping[str, str]) -> bool:
 
 def asks_uv(inv: Invocation, env: Mapping[str, str]) -> bool:
     """Is step 6 (uv's dry-run) how this command is decided? entry.py starts it early."""
-    if inv.key in PIP_CHANGES:
-        return True
-    if inv.command not in INTERCEPTED or inv.command == "venv":
+    if inv.command == "run" and uvargs.no_sync(inv, env):
         return False
-    return not (inv.command == "run" and uvargs.no_sync(inv, env))
+    return inv.key in PIP_CHANGES or inv.command in INTERCEPTED - {"venv"}
 
 
 def reads_changes(inv: Invocation, env: Mapping[str, str]) -> bool:
     """Is the dry-run read to its end, for the dists uv would remove?"""
-    return inv.command in SYNCS_FROM_DRY_RUN and not uvargs.no_sync(inv, env)
-
-
-def _forward(inv: Invocation, names: frozenset[str]) -> list[str]:
-    args: list[str] = []
-    for name, values in inv.options.items():
-        for value in values if name in names else ():
-            if value is None:
-                args.append(name)
-            else:
-                args += [f"{name}={value}"] if name.startswith("--") else [name, value]
-    return args
+    return inv.command in ("sync", "run") and not uvargs.no_sync(inv, env)
 
 
 def dry_run_argv(
@@ -136,17 +122,18 @@ def dry_run_argv(
     """`sync --dry-run` with the arguments that decide the env (all of `sync`'s own when its
     changes are read too); for `pip`, the command itself with `--dry-run`."""
     if inv.key in PIP_CHANGES:
-        return [*inv.argv[: inv.sub_at + 1], "--dry-run", *inv.argv[inv.sub_at + 1 :]]
+        from .uvoptions import pip_dry_run
+
+        return pip_dry_run(inv)
     args = ["sync", "--dry-run"]
     if reads_changes(inv, env):
-        args += _forward(inv, uvargs.SYNC_FORWARD)
+        from .uvoptions import SYNC_FORWARD, forward
+
+        args += forward(inv, SYNC_FORWARD, "sync")
         if inv.command == "run" and not inv.flag("--exact"):
             args.append("--inexact")  # `uv run` keeps extraneous dists
     else:
-        for name in DECISION_VALUE_OPTIONS:
-            value = inv.value(name)
-            if value is not None:
-                args.append(f"{name}={value}")
+        args += [f"{n}={inv.value(n)}" for n in DECISION_VALUE_OPTIONS if inv.value(n) is not None]
         args += [flag for flag in DECISION_FLAGS if inv.flag(flag)]
     script_project = uvargs.script_project(inv, cwd=cwd, env=env, facts=facts)
     if script_project is not None and inv.value("--project") is None:
@@ -228,7 +215,7 @@ def _plan(
 ) -> Plan:
     from pathlib import Path
 
-    from . import envstate, fastpath, project, verdicts
+    from . import envstate, fastpath, project, uvoptions, verdicts
     from .plans import Plan
 
     def tell_sh(watched: list[Path]) -> None:
@@ -271,17 +258,13 @@ def _plan(
         return Plan(REPLACE, reason, env_path=env_path, current=current, said=said)
     if action == REPLACE:
         reason = current.kind
-    some = changes is None or bool(changes.removed)
-    removes = current.kind == envstate.VENV and (
-        (blind and reason in ("use", "same interpreter"))
-        or (reads_changes(inv, env) and reason == "use" and some)
-    )
-    cacheable = not blind and not removes and not inv.flag(*uvargs.INDEX_DEPENDENT)
+    named = changes is None or bool(changes.removed)  # a sync's dists: its dry-run names them
+    may_go = blind or (reads_changes(inv, env) and reason == "use" and named)
+    removes = may_go and current.kind == envstate.VENV and reason in ("use", "same interpreter")
+    cacheable = not blind and not removes and not uvoptions.index_dependent(inv)
     if cacheable and reason in ("use", "create", "same interpreter"):
-        from ..tombstones.dists import site_packages
-
         watched = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_path, facts=facts)
-        watched += [Path(real_uv), *site_packages(env_path)]
+        watched.append(Path(real_uv))
         if verdicts.store(state.cache, target.key, env_path, watched):
             tell_sh(watched)
     return Plan(KEEP, reason, env_path=env_path, current=current, cache_key=target.key,

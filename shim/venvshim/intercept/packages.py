@@ -61,12 +61,10 @@ def _named_env(inv: Invocation, work: str, env: Mapping[str, str]) -> Path | Non
 
 def watched(inv: Invocation, *, cwd: Path, env: Mapping[str, str], env_dir: Path) -> list[Path]:
     """The files whose change can change what this `uv pip` command would remove."""
-    from ..tombstones.dists import site_packages
     from . import project
 
     work = Path(uvargs.working_dir(inv, cwd=str(cwd), env=env))
     paths = project.watched_paths(inv, cwd=cwd, env=env, env_dir=env_dir)
-    paths += site_packages(env_dir)
     for name in FILE_OPTIONS:
         paths += [work / v for v in inv.options.get(name, ()) if v]
     for name in FILE_VARIABLES:
@@ -124,7 +122,9 @@ def plan(
             )
         return Plan(KEEP, "not a venv", env_path=env_path, changes=changes)
     if changes is not None and not changes.removed:
-        if not inv.flag(*uvargs.INDEX_DEPENDENT):
+        from .uvoptions import index_dependent
+
+        if not index_dependent(inv):
             files = [*watched(inv, cwd=cwd, env=env, env_dir=env_path), Path(real_uv)]
             if verdicts.store(state.cache, key, env_path, files) and pwd is not None:
                 fastpath.record_keep(

@@ -157,7 +157,7 @@ def watched_paths(
     facts: Facts | None = None,
 ) -> list[Path]:
     """Every file whose change (or appearance) can change uv's verdict on `env_dir`, or which
-    dists a sync would remove from it (`uv.lock`; the caller adds site-packages).
+    dists a sync would remove from it (its site-packages directories, `uv.lock`).
 
     Version and config files are watched from the discovery start up to the filesystem root
     (absent ones too: creating one changes the verdict), workspace members' `pyproject.toml`
@@ -184,4 +184,6 @@ def watched_paths(
     config_file = inv.value("--config-file") or env.get("UV_CONFIG_FILE")
     if config_file:
         paths.append(working_dir(inv, cwd=cwd, env=env, facts=facts) / config_file)
-    return paths
+    from ..tombstones.dists import site_packages
+
+    return [*paths, *site_packages(env_dir)]

@@ -115,27 +115,6 @@ VALUE = {
                                 "--requirements", "--target", "-p", "-r", "-t"}),
     "pip sync": _PIP | {"--exclude-newer-package", "--reinstall-package"},
 }  # fmt: skip
-# Every option of `uv sync` (but those that change its output or what it checks) that `uv sync`
-# and `uv run` share: forwarded to the `uv sync --dry-run` that says which dists uv would remove.
-SYNC_FORWARD = VALUE["sync"] - {"--output-format", "--script"} | {
-    "--active", "--no-active", "--all-extras", "--all-groups", "--all-packages",
-    "--compile-bytecode", "--frozen", "--inexact", "--exact", "--locked", "--managed-python",
-    "--no-binary", "--no-build", "--no-build-isolation", "--no-cache", "--no-config",
-    "--no-default-groups", "--no-dev", "--dev", "--no-editable", "--no-index",
-    "--no-install-local", "--no-install-project", "--no-install-workspace",
-    "--no-managed-python", "--no-python-downloads", "--no-require-build-hashes", "--no-sources",
-    "--offline", "--only-dev", "--refresh", "--reinstall", "--require-build-hashes",
-    "--system-certs", "--upgrade", "--preview", "--no-preview", "-n", *GLOBAL_VALUE,
-} - {"--color"}  # fmt: skip
-
-# Options whose answer to "which dists go" depends on the index, not only on local files: a
-# "nothing to remove" verdict made with one of them is never cached.
-INDEX_DEPENDENT = (
-    "--upgrade", "-U", "--upgrade-package", "-P", "--upgrade-group", "--reinstall",
-    "--reinstall-package", "--force-reinstall", "--refresh", "--refresh-package",
-)  # fmt: skip
-
-
 # Short flags we need to recognise, per subcommand ("*" = every subcommand).
 SHORT_NAMES = {
     "*": {"p": "--python", "q": "--quiet", "v": "--verbose", "n": "--no-cache", "h": "--help",

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from .decision import DECISION_ENV, DECISION_FLAGS, DECISION_VALUE_OPTIONS, reads_changes
-from .uvargs import SYNC_FORWARD, Invocation, run_script_path
+from .uvargs import Invocation, run_script_path
+from .uvoptions import SYNC_FORWARD
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
