@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import require, run
 from tests.e2e.conftest import status_json, synced_project, tombstones_in, venvshim
+from venvshim.intercept.fastpath import FILE as FAST_FILE
 
 CANARY = "venvshim-canary"
 OLD = time.time() - 3600
@@ -51,7 +52,7 @@ def test_a_directory_name_is_data(tmp_path: Path, shim_env: dict[str, str], real
     fast = Path(
         os.fsdecode(os.fsencode(shim_env["VENVSHIM_HOME"] + "/fast") + os.fsencode(str(proj)))
     )
-    assert (fast / ".venvshim-fast.sh").is_file()
+    assert (fast / FAST_FILE).is_file()
     assert _canaries(tmp_path) == [] and tombstones_in(proj) == []
 
 
@@ -134,9 +135,7 @@ def test_a_planted_fast_path_file_is_never_sourced(
         os.chown(shared, other_user.pw_uid, other_user.pw_gid)
     fast = Path(str(shared) + "/fast" + str(proj))
     payload = f"touch {proj / CANARY}; vs_fast=1\n"
-    _as(
-        other_user, 'mkdir -p "$1" && printf "%s" "$2" > "$1/.venvshim-fast.sh"', str(fast), payload
-    )
+    _as(other_user, 'mkdir -p "$1" && printf "%s" "$2" > "$1/$3"', str(fast), payload, FAST_FILE)
     env = {**shim_env, "VENVSHIM_HOME": str(shared), "PWD": str(proj)}
     proc = run(["uv", "sync", "-p", "3.11"], env=env, cwd=proj)
     assert _canaries(tmp_path) == []

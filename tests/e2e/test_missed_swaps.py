@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import make_project, run, venv_version
 from tests.e2e.conftest import status_json, synced_project, tombstones_in
 from tests.support.ntfsemu import NtfsemuKit, hold_exe, preload_env
+from venvshim.intercept.fastpath import FILE as FAST_FILE
 
 pytest_plugins = ["tests.support.ntfsemu"]
 OLD = time.time() - 3600
@@ -149,7 +150,7 @@ def test_a_verdict_is_never_served_for_another_project(
     env = {**env, "PWD": str(cur)}
     for _ in range(2):  # decided, then cached for the sh front end under $PWD=cur
         assert run(["uv", "sync"], env=env, cwd=cur).returncode == 0
-    assert Path(env["VENVSHIM_HOME"] + "/fast" + str(cur) + "/.venvshim-fast.sh").is_file()
+    assert Path(env["VENVSHIM_HOME"] + "/fast" + str(cur) + "/" + FAST_FILE).is_file()
     cur.unlink()
     cur.symlink_to(second)
     with hold_exe(_held(second, ntfsemu)) as holder:
