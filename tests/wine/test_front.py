@@ -81,7 +81,7 @@ def test_unknown_word_goes_to_python_like_uv_sh(wine: Wine, shim_dir: Path, win_
     assert proc.stderr.startswith(b"error: venvshim: cannot start venvshim's Python")
 
 
-@pytest.mark.parametrize("lead", [["pip"], []])
+@pytest.mark.parametrize("lead", [["pip", "list"], []])
 def test_argv_is_byte_exact(wine: Wine, shim_dir: Path, standin: Path, lead: list[str]) -> None:
     args = [*lead, *TRICKY]
     env = {"VENVSHIM_DISABLE": "1"} if not lead else {}  # "a b" first would go to Python
@@ -189,7 +189,16 @@ def test_python_is_started_only_for_a_decision(wine: Wine, standin: Path, tmp_pa
     shim = make_shim(tmp_path, python=to_windows(python), args=("-I", "-S", "-c", boot))
     cwd = tmp_path / "wörk dir"
     cwd.mkdir()
-    for args in (["sync", *TRICKY], ["-q", "run", "python"], ["--project", "p", "v"], ["x"]):
+    decided = (
+        ["sync", *TRICKY],
+        ["-q", "run", "python"],
+        ["--project", "p", "v"],
+        ["x"],
+        ["tool", "install", "ruff"],
+        ["pip", "-q", "uninstall", "x"],
+        ["tool", "frob"],
+    )
+    for args in decided:  # fmt: skip
         proc = wine.run(shim / "uv.exe", args, path=[shim, standin.parent], cwd=cwd)
         assert proc.returncode == 0, proc.stderr
         assert argv0_of(proc.stdout) == to_windows(python)
@@ -197,7 +206,17 @@ def test_python_is_started_only_for_a_decision(wine: Wine, standin: Path, tmp_pa
             "-I", "-S", "-c", boot, to_windows(standin), to_windows(shim / "uv.exe"),
             to_windows(cwd), *args,
         ]  # fmt: skip
-    for args in (["pip", "list"], ["--directory", "sync", "lock"], ["--", "sync"], ["-V"], []):
+    passed = (
+        ["pip", "list"],
+        ["--directory", "sync", "lock"],
+        ["--", "sync"],
+        ["-V"],
+        [],
+        ["tool", "run", "ruff"],
+        ["--color", "never", "tool", "dir"],
+        ["tool"],
+    )
+    for args in passed:  # fmt: skip
         proc = wine.run(shim / "uv.exe", args, path=[shim, standin.parent], cwd=cwd)
         assert argv0_of(proc.stdout) == to_windows(standin), args
         assert args_of(proc.stdout) == args

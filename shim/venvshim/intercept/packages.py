@@ -93,7 +93,7 @@ def plan(
         if early is not None:
             early.stop()
         if pwd is not None:
-            fastpath.record_keep(
+            fastpath.record_for_front_end(
                 state.home,
                 pwd=pwd,
                 cwd=cwd,
@@ -127,7 +127,7 @@ def plan(
         if not index_dependent(inv):
             files = [*watched(inv, cwd=cwd, env=env, env_dir=env_path), Path(real_uv)]
             if verdicts.store(state.cache, key, env_path, files) and pwd is not None:
-                fastpath.record_keep(
+                fastpath.record_for_front_end(
                     state.home,
                     pwd=pwd,
                     cwd=cwd,

@@ -14,7 +14,7 @@ import pytest
 from venvshim.cli import main
 from venvshim.commands.install import BOOT, import_roots
 from venvshim.integration import winshim
-from venvshim.intercept import frontend, uvargs
+from venvshim.intercept import decision, frontend, uvargs
 from venvshim.intercept.realuv import SHIM_DIR_MARKER, is_shim
 
 FRONT = Path(winshim.__file__).resolve().parent.parent / "intercept" / "front"
@@ -111,3 +111,8 @@ def test_the_front_ends_know_the_same_grammar() -> None:
     assert set(_c_list(c, "GLOBAL_VALUE")) == uvargs.GLOBAL_VALUE
     assert set(_c_list(c, "INTERCEPTED")) == frontend.decided_by_python()
     assert set(_c_list(c, "PASSED_ON")) == frontend.passed_to_uv()
+    assert set(_c_list(c, "NESTED")) == set(uvargs.NESTED_SUBCOMMANDS)
+    for command, subcommands in uvargs.NESTED_SUBCOMMANDS.items():
+        decided = decision.NESTED_INTERCEPTED[command]
+        assert set(_c_list(c, f"{command.upper()}_INTERCEPTED")) == decided
+        assert set(_c_list(c, f"{command.upper()}_PASSED_ON")) == subcommands - decided

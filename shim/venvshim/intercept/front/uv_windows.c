@@ -29,9 +29,16 @@ static const wchar_t *const GLOBAL_VALUE[] = {
 static const wchar_t *const INTERCEPTED[] = {
     L"sync", L"run", L"add", L"remove", L"version", L"venv", L"v", L"virtualenv", L"check", NULL};
 static const wchar_t *const PASSED_ON[] = {
-    L"auth", L"init", L"lock", L"export", L"tree", L"format", L"audit", L"tool", L"python",
-    L"pip", L"build", L"publish", L"workspace", L"cache", L"self", L"help",
-    L"generate-shell-completion", NULL};
+    L"auth", L"init", L"lock", L"export", L"tree", L"format", L"audit", L"python", L"build",
+    L"publish", L"workspace", L"cache", L"self", L"help", L"generate-shell-completion", NULL};
+/* `tool` and `pip`: the next word says whether files in an environment may go. */
+static const wchar_t *const NESTED[] = {L"tool", L"pip", NULL};
+static const wchar_t *const TOOL_INTERCEPTED[] = {L"install", L"upgrade", L"uninstall", NULL};
+static const wchar_t *const TOOL_PASSED_ON[] = {
+    L"run", L"list", L"ls", L"audit", L"update-shell", L"dir", L"help", NULL};
+static const wchar_t *const PIP_INTERCEPTED[] = {L"install", L"uninstall", L"sync", NULL};
+static const wchar_t *const PIP_PASSED_ON[] = {
+    L"compile", L"freeze", L"list", L"ls", L"show", L"tree", L"check", L"help", NULL};
 
 #define STAMP L".venvshim-shim-dir"
 #define CONFIG L"venvshim-front.cfg"
@@ -412,8 +419,10 @@ static void add_quoted(Str *b, const wchar_t *arg) {
     str_add(b, L"\"", 1);
 }
 
-/* uv.sh's loop: 1 when the command may replace an environment (Python decides). */
+/* uv.sh's loop: 1 when the command may replace an environment or delete files in one (Python
+ * decides). */
 static BOOL needs_decision(const Args *a) {
+    const wchar_t *nested = NULL;
     for (int i = 0; i < a->n; i++) {
         const wchar_t *s = a->v[i];
         if (in_list(s, GLOBAL_VALUE)) {
@@ -422,7 +431,17 @@ static BOOL needs_decision(const Args *a) {
         }
         if (eq(s, L"--")) return FALSE;
         if (s[0] == L'-') continue;
+        if (nested) {
+            BOOL tool = eq(nested, L"tool");
+            if (in_list(s, tool ? TOOL_INTERCEPTED : PIP_INTERCEPTED)) return TRUE;
+            if (in_list(s, tool ? TOOL_PASSED_ON : PIP_PASSED_ON)) return FALSE;
+            return TRUE; /* an unknown subcommand: ask Python */
+        }
         if (in_list(s, INTERCEPTED)) return TRUE;
+        if (in_list(s, NESTED)) {
+            nested = s;
+            continue;
+        }
         if (in_list(s, PASSED_ON)) return FALSE;
         return TRUE; /* an unknown word (maybe the value of an unknown option): ask Python */
     }
