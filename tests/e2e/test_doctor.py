@@ -33,6 +33,8 @@ def venvshim(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
 def doctor(env: dict[str, str], cwd: Path) -> tuple[int, dict[str, dict[str, object]]]:
     proc = venvshim(["doctor", "--json"], env, cwd)
     checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    for check in checks.values():  # every warning and every error says what to do
+        assert check["status"] == "ok" or str(check["hint"]).strip(), check
     return proc.returncode, checks
 
 

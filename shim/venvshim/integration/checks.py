@@ -103,13 +103,13 @@ def check_login_shell(env: Mapping[str, str], cwd: Path, *, timeout: float = 10.
     shell = startup.user_shell(env)
     if shell is None or startup.family(shell) is None:
         what = f"{shell} has no venvshim hook" if shell else "cannot tell which shell you use"
-        return Check(name, True, f"not checked: {what}", warning=True)
+        hint = "set SHELL to your shell (bash, zsh, fish), or make sure the PATH your editor uses "
+        return Check(name, True, f"not checked: {what}", hint + "names the shim first", True)
     run = f"`{os.path.basename(shell)} -ilc 'command -v uv'` (how editors read PATH)"
     found = startup.which_uv_for_editors(shell, env, cwd, timeout=timeout)
     if found is None:
-        return Check(
-            name, True, f"not checked: {run} did not answer in {timeout:g} s", warning=True
-        )
+        hint = "run it yourself: a startup file of yours waits for input or is slow"
+        return Check(name, True, f"not checked: {run} did not answer in {timeout:g} s", hint, True)
     if found and is_shim(Path(found)):
         return Check(name, True, f"{run} finds the shim")
     finding = startup.find_winner(shell, env, uv_dir=os.path.dirname(found) or None)
@@ -164,6 +164,7 @@ def check_hooks(manifest: integrate.Manifest | None, *, platform: str) -> Check:
             name,
             True,
             "no install record: installed with --no-modify-path, so PATH is yours to keep",
+            "keep the shim directory before uv's in PATH yourself, or let venvshim do it: " + hint,
             warning=True,
         )
     problems = []
@@ -210,6 +211,8 @@ def check_scheduler(
             name,
             True,
             f"unavailable: {status.detail}; the shell hooks run gc, editors alone do not",
+            "run `venvshim gc` now and then (or from cron) if you work only in an editor; "
+            "where a user manager exists, run install.sh again to set up the timer",
             warning=True,
         )
     if status.installed:
