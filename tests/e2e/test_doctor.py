@@ -175,7 +175,8 @@ def test_scheduler_missing_then_installed_then_removed(
     code, checks = doctor(env, tmp_path)
     assert code == 1
     check = checks["periodic gc"]
-    assert not check["ok"] and "not installed" in str(check["detail"]) and check["hint"]
+    assert not check["ok"] and check["hint"]
+    assert check["detail"] == "the systemd user timer venvshim-gc.timer is not installed"
 
     proc = venvshim(
         ["install", "--shim-dir", str(shim_dir_of(installed)), "--modify-path"], env, tmp_path
@@ -185,6 +186,7 @@ def test_scheduler_missing_then_installed_then_removed(
     assert 'ExecStart="' in (unit_dir / "venvshim-gc.service").read_text()
     code, checks = doctor(env, tmp_path)
     assert code == 0 and checks["periodic gc"]["ok"]
+    assert checks["periodic gc"]["detail"] == "systemd user timer venvshim-gc.timer installed"
     log = (tmp_path / "systemctl.log").read_text()
     assert "--user enable --now venvshim-gc.timer" in log
 

@@ -211,7 +211,7 @@ class Systemd(Backend):
     def available(self) -> tuple[bool, str]:
         proc = self.runner(["systemctl", "--user", "show-environment"])
         if proc.returncode == 0:
-            return True, "systemd user manager"
+            return True, f"systemd user timer {UNIT}.timer"
         why = (proc.stderr or proc.stdout).strip().splitlines()
         return False, "`systemctl --user` cannot reach a user manager" + (
             f" ({why[-1]})" if why else ""
@@ -258,7 +258,7 @@ class Launchd(Backend):
 
     def available(self) -> tuple[bool, str]:
         if self._ok("launchctl", "print", self._domain()):
-            return True, "launchd agent"
+            return True, f"launchd agent {LAUNCHD_LABEL}"
         return False, "launchctl cannot reach the user's GUI domain (no login session?)"
 
     def files(self) -> list[Path]:
@@ -294,7 +294,7 @@ class TaskScheduler(Backend):
 
     def available(self) -> tuple[bool, str]:
         if self._ok("schtasks", "/Query", "/FO", "CSV", "/NH", "/TN", "\\"):
-            return True, "Task Scheduler task"
+            return True, f"Task Scheduler task {TASK_NAME}"
         return False, "schtasks.exe does not answer"
 
     def installed(self) -> bool:
