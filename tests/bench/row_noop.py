@@ -1,0 +1,50 @@
+"""Rows 2a, 2b: `uv sync` and `uv run` in a healthy project, the shim's cached "keep" verdict."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from tests.bench.harness import Row, Sizes, run_timed
+from tests.bench.sandbox import Sandbox, age_past_racy_window, uv_pair
+
+SYNC = ["sync"]
+RUN = ["run", "python", "-c", "pass"]
+
+
+def measure(sb: Sandbox, sizes: Sizes) -> list[Row]:
+    project = sb.healthy_project()
+    n = sizes.pick(15, 61)  # pairs of ~10-50 ms commands
+    # Let every watched file age past the racy window, then warm the fingerprint cache.
+    age_past_racy_window()
+    home = Path(sb.shim_env["VENVSHIM_HOME"])
+    for args in (SYNC, RUN):
+        for _ in range(3):
+            run_timed([sb.shim_uv, *args], env=sb.shim_env, cwd=project)
+    before = state_snapshot(home)
+    row_sync = uv_pair(sb, project, "2a", "uv sync (nothing to do)", SYNC, 1.25, n)
+    row_run = uv_pair(sb, project, "2b", "uv run python -c pass", RUN, 1.25, n)
+    after = state_snapshot(home)
+    if not before:
+        row_sync.note += "; WARNING: the shim cached nothing under VENVSHIM_HOME in warm-up"
+    elif before != after:
+        row_sync.note += "; WARNING: the shim rewrote its cache during timing (cache misses)"
+    else:
+        row_sync.note += f"; shim cache warm ({len(before)} files, unchanged while timed)"
+    return [row_sync, row_run]
+
+
+def state_snapshot(home: Path) -> dict[str, int]:
+    """mtime of every file venvshim keeps under its state root, but for locks and logs: a
+    rewrite during the timed runs means the shim missed its cached verdict."""
+    snap: dict[str, int] = {}
+    for dirpath, dirnames, filenames in os.walk(home):
+        if dirpath == str(home):
+            dirnames[:] = [d for d in dirnames if d not in ("locks", "logs")]
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                snap[os.path.join(dirpath, name)] = os.lstat(
+                    os.path.join(dirpath, name)
+                ).st_mtime_ns
+    return snap
