@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script: tests.bench and tests.support from the checkout
@@ -31,18 +32,24 @@ sys.path.insert(0, str(REPO))  # run as a script: tests.bench and tests.support 
 from tests.bench.harness import BenchError, Row, Sizes, error_row, print_table, run_ok  # noqa: E402
 from tests.bench.sandbox import Sandbox, sandbox_dir  # noqa: E402
 
-# Every row, in table order: the key `--only` selects, and the module (tests/bench/<name>.py)
-# whose `measure(sb: Sandbox, sizes: Sizes) -> list[Row]` measures it. A new row is one new
-# module and one line here.
-ROWS: tuple[tuple[str, str], ...] = (
-    ("1", "row_passthrough"),  # 1a, 1b
-    ("2", "row_noop"),  # 2a, 2b
-    ("3", "row_switch"),
-    ("4", "row_gc"),
-    ("5", "row_dry_run"),
-    ("6", "row_prompt"),  # 6a-c
-    ("7", "row_memory"),
-    ("ref", "row_pyenv"),
+
+class Entry(NamedTuple):
+    key: str  # what `--only` selects
+    module: str  # tests/bench/<module>.py, whose `measure(sb, sizes) -> list[Row]` measures it
+    default: bool = True  # False: run only when named by --only (a lane of its own)
+
+
+# Every row, in table order. A new row is one new module and one line here.
+ROWS: tuple[Entry, ...] = (
+    Entry("1", "row_passthrough"),  # 1a, 1b
+    Entry("2", "row_noop"),  # 2a, 2b
+    Entry("3", "row_switch"),
+    Entry("4", "row_gc"),
+    Entry("5", "row_dry_run"),
+    Entry("6", "row_prompt"),  # 6a-c
+    Entry("7", "row_memory"),
+    Entry("ref", "row_pyenv"),
+    Entry("wine", "wine_rows", default=False),  # w1, w2: the Windows front end under Wine
 )
 
 # A row that fails this way is reported as ERROR and the others still run: a command that could
@@ -108,8 +115,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="rows 3-4: fill envs with new files (cp -a), not hard links (slow)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    keys = ",".join(key for key, _ in ROWS)
-    parser.add_argument("--only", help=f"comma-separated rows to run, of {keys}")
+    keys = ",".join(entry.key for entry in ROWS)
+    parser.add_argument(
+        "--only", help=f"comma-separated rows to run, of {keys} (wine only when named)"
+    )
     parser.add_argument(
         "--hooks-dir",
         type=Path,
@@ -118,7 +127,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.only = set(args.only.split(",")) if args.only else None
-    unknown = sorted((args.only or set()) - {key for key, _ in ROWS})
+    unknown = sorted((args.only or set()) - {entry.key for entry in ROWS})
     if unknown:
         parser.error(f"no row {', '.join(unknown)} (rows: {keys})")
     return args
@@ -136,12 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot set up the benchmark: {exc}", file=sys.stderr)
             return 2
         describe_machine(sb)
-        for key, module in ROWS:
-            if args.only is not None and key not in args.only:
+        for entry in ROWS:
+            if not (entry.key in args.only if args.only is not None else entry.default):
                 continue
             t0 = time.perf_counter()
-            print(f"running row {key} ...", flush=True)
-            rows += measure_row(key, module, sb, sizes)
+            print(f"running row {entry.key} ...", flush=True)
+            rows += measure_row(entry.key, entry.module, sb, sizes)
             print(f"  done in {time.perf_counter() - t0:.1f} s", flush=True)
         print()
         print_table(rows)
