@@ -15,10 +15,7 @@ Not a pytest module (no `test_` prefix): timing assertions do not belong in the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -29,8 +26,8 @@ from typing import NamedTuple
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script: tests.bench and tests.support from the checkout
 
-from tests.bench.harness import BenchError, Row, Sizes, error_row, print_table, run_ok  # noqa: E402
-from tests.bench.sandbox import Sandbox, sandbox_dir  # noqa: E402
+from tests.bench.harness import BenchError, Row, Sizes, error_row, print_table  # noqa: E402
+from tests.bench.sandbox import Sandbox, describe, sandbox_dir  # noqa: E402
 
 
 class Entry(NamedTuple):
@@ -49,6 +46,7 @@ ROWS: tuple[Entry, ...] = (
     Entry("6", "row_prompt"),  # 6a-c
     Entry("7", "row_memory"),
     Entry("ref", "row_pyenv"),
+    Entry("tools", "tools_rows", default=False),  # t1-t4: tools and packages
     Entry("wine", "wine_rows", default=False),  # w1, w2: the Windows front end under Wine
 )
 
@@ -75,37 +73,6 @@ def measure_row(key: str, module: str, sb: Sandbox, sizes: Sizes) -> list[Row]:
     return rows
 
 
-def describe_machine(sb: Sandbox) -> None:
-    model = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = os.cpu_count() or 0
-    uv_version = run_ok([sb.real_uv, "--version"], env=sb.plain_env, cwd=sb.root).stdout.strip()
-    shim_py = run_ok(
-        [sb.shim_python, "-c", "import sys; print(sys.version.split()[0])"],
-        env=sb.plain_env,
-        cwd=sb.root,
-    ).stdout.strip()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print("venvshim benchmark (issue 4)")
-    print(f"  machine : {affinity} CPUs (nproc), {model}")
-    print(f"  kernel  : {platform.system()} {platform.release()} {platform.machine()}")
-    print(f"  uv      : {uv_version} ({sb.real_uv})")
-    print(
-        f"  python  : shim runs {sb.shim_python} ({shim_py}); pythons on PATH: "
-        + ", ".join(sorted(sb.pythons))
-    )
-    print(f"  load    : {load} (1/5/15 min) at start")
-    print(f"  sandbox : {sb.root}")
-    print()
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (about 40 s)")
@@ -117,7 +84,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     keys = ",".join(entry.key for entry in ROWS)
     parser.add_argument(
-        "--only", help=f"comma-separated rows to run, of {keys} (wine only when named)"
+        "--only", help=f"comma-separated rows to run, of {keys} (tools and wine only when named)"
     )
     parser.add_argument(
         "--hooks-dir",
@@ -144,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BenchError as exc:
             print(f"error: cannot set up the benchmark: {exc}", file=sys.stderr)
             return 2
-        describe_machine(sb)
+        describe(sb)
         for entry in ROWS:
             if not (entry.key in args.only if args.only is not None else entry.default):
                 continue

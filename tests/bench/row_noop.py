@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 from tests.bench.harness import Row, Sizes, run_timed
-from tests.bench.sandbox import Sandbox, age_past_racy_window, uv_pair
+from tests.bench.sandbox import Sandbox, age_past_racy_window, state_snapshot, uv_pair
 
 SYNC = ["sync"]
 RUN = ["run", "python", "-c", "pass"]
@@ -33,18 +31,3 @@ def measure(sb: Sandbox, sizes: Sizes) -> list[Row]:
     else:
         row_sync.note += f"; shim cache warm ({len(before)} files, unchanged while timed)"
     return [row_sync, row_run]
-
-
-def state_snapshot(home: Path) -> dict[str, int]:
-    """mtime of every file venvshim keeps under its state root, but for locks and logs: a
-    rewrite during the timed runs means the shim missed its cached verdict."""
-    snap: dict[str, int] = {}
-    for dirpath, dirnames, filenames in os.walk(home):
-        if dirpath == str(home):
-            dirnames[:] = [d for d in dirnames if d not in ("locks", "logs")]
-        for name in filenames:
-            with contextlib.suppress(OSError):
-                snap[os.path.join(dirpath, name)] = os.lstat(
-                    os.path.join(dirpath, name)
-                ).st_mtime_ns
-    return snap

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from tests.bench.harness import BenchError, Row, interleaved, med, run_ok, run_timed, spread
@@ -98,6 +99,38 @@ class Sandbox:
         return project
 
 
+def describe(sb: Sandbox) -> None:
+    """The header of a run: the machine, uv, the shim's Python, the load, the sandbox."""
+    model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = os.cpu_count() or 0
+    uv_version = run_ok([sb.real_uv, "--version"], env=sb.plain_env, cwd=sb.root).stdout.strip()
+    shim_py = run_ok(
+        [sb.shim_python, "-c", "import sys; print(sys.version.split()[0])"],
+        env=sb.plain_env,
+        cwd=sb.root,
+    ).stdout.strip()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print("venvshim benchmark (issue 4)")
+    print(f"  machine : {affinity} CPUs (nproc), {model}")
+    print(f"  kernel  : {platform.system()} {platform.release()} {platform.machine()}")
+    print(f"  uv      : {uv_version} ({sb.real_uv})")
+    print(
+        f"  python  : shim runs {sb.shim_python} ({shim_py}); pythons on PATH: "
+        + ", ".join(sorted(sb.pythons))
+    )
+    print(f"  load    : {load} (1/5/15 min) at start")
+    print(f"  sandbox : {sb.root}")
+    print()
+
+
 @contextlib.contextmanager
 def sandbox_dir(keep: bool) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="venvshim-bench-"))
@@ -114,16 +147,26 @@ def sandbox_dir(keep: bool) -> Iterator[Path]:
 
 
 def uv_pair(
-    sb: Sandbox, project: Path, key: str, what: str, args: list[str], target: float, n: int
+    sb: Sandbox,
+    project: Path,
+    key: str,
+    what: str,
+    args: list[str],
+    target: float,
+    n: int,
+    *,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Row:
     """The same uv command through plain uv and through the shim: 3 warm-ups, n A/B pairs."""
     log_p, log_s = sb.log(f"{key}-plain"), sb.log(f"{key}-shim")
+    plain_env = {**sb.plain_env, **(extra_env or {})}
+    shim_env = {**sb.shim_env, **(extra_env or {})}
 
     def plain() -> float:
-        return run_timed([sb.plain_uv, *args], env=sb.plain_env, cwd=project, log=log_p).seconds
+        return run_timed([sb.plain_uv, *args], env=plain_env, cwd=project, log=log_p).seconds
 
     def shim() -> float:
-        return run_timed([sb.shim_uv, *args], env=sb.shim_env, cwd=project, log=log_s).seconds
+        return run_timed([sb.shim_uv, *args], env=shim_env, cwd=project, log=log_s).seconds
 
     for _ in range(3):
         plain()
@@ -147,6 +190,21 @@ def tombstones_in(directory: Path) -> list[Path]:
 def registry_records(home: Path) -> list[Path]:
     """The tombstone records under the state root `home` (VENVSHIM_HOME)."""
     return sorted((home / "tombstones").glob("*.json"))
+
+
+def state_snapshot(home: Path) -> dict[str, int]:
+    """mtime of every file venvshim keeps under its state root, but for locks and logs: a
+    rewrite during the timed runs means the shim missed its cached verdict."""
+    snap: dict[str, int] = {}
+    for dirpath, dirnames, filenames in os.walk(home):
+        if dirpath == str(home):
+            dirnames[:] = [d for d in dirnames if d not in ("locks", "logs")]
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                snap[os.path.join(dirpath, name)] = os.lstat(
+                    os.path.join(dirpath, name)
+                ).st_mtime_ns
+    return snap
 
 
 def rm_tree(path: Path) -> None:
