@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.support import tools
+
+# Shared with the benchmark (tests/support/hermetic.py); tests import them from here too.
+from tests.support.hermetic import base_env, make_project, venv_version  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 WANTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
@@ -54,42 +56,12 @@ def toolbin(
     tmp_path_factory: pytest.TempPathFactory, real_uv: Path, pythons: dict[str, Path]
 ) -> Path:
     """A directory with `uv` and `pythonX.Y` links, and nothing else, to put first on PATH."""
-    bin_dir = tmp_path_factory.mktemp("toolbin")
-    for minor, exe in pythons.items():
-        (bin_dir / f"python{minor}").symlink_to(exe)
-    (bin_dir / "uv").symlink_to(real_uv)
-    # Old links, like a real install: verdicts involving a file changed in the last 2 s are
-    # never cached (verdicts.RACY_SECONDS), which would make cache tests depend on timing.
-    an_hour_ago = time.time() - 3600
-    for link in bin_dir.iterdir():
-        os.utime(link, (an_hour_ago, an_hour_ago), follow_symlinks=False)
-    return bin_dir
+    return tools.make_toolbin(tmp_path_factory.mktemp("toolbin"), real_uv, pythons)
 
 
 @pytest.fixture(scope="session")
 def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("uv-cache")
-
-
-def base_env(toolbin: Path, home: Path, uv_cache: Path) -> dict[str, str]:
-    """A minimal, hermetic environment for running uv (and the shim) in tests."""
-    env = {
-        "PATH": f"{toolbin}{os.pathsep}/usr/bin{os.pathsep}/bin",
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "UV_CACHE_DIR": str(uv_cache),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_OFFLINE": "1",
-        "UV_NO_PROGRESS": "1",
-        "VENVSHIM_HOME": str(home / "venvshim-state"),
-        "LANG": "C.UTF-8",
-        "TMPDIR": str(home / "tmp"),
-    }
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    return env
 
 
 @pytest.fixture
@@ -122,28 +94,6 @@ def run(
             f"{argv} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
         )
     return proc
-
-
-def make_project(root: Path, *, requires_python: str = ">=3.9", name: str = "proj") -> Path:
-    """A dependency-free uv project (so tests never need an index)."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = "{requires_python}"\n'
-        "dependencies = []\n\n[tool.uv]\npackage = false\n"
-    )
-    return root
-
-
-def venv_version(venv: Path) -> str | None:
-    """`version_info` from pyvenv.cfg, major.minor only, or None."""
-    cfg = venv / "pyvenv.cfg"
-    if not cfg.is_file():
-        return None
-    for line in cfg.read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "version_info":
-            return ".".join(value.strip().split(".")[:2])
-    return None
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ Self-contained (a temporary WINEPREFIX, a persistent wineserver, the shim writte
 `venvshim install --platform windows`, the real Windows uv.exe of the pinned version with the
 ProcessPrng stub beside it); needs wine64 and mingw-w64 (tests/support/wine.py). Runs the sides
 as alternating A/B pairs, prints medians and ratios, and exits 1 if a target is missed or a row
-could not be measured. `rows()` returns the results for a harness that wants to print them.
-Not a pytest module: timing assertions stay out of the test suite.
+could not be measured. `measure()` gives them to bench.py's table (`bench.py --only wine`; not in
+its default run). Not a pytest module: timing assertions stay out of the test suite.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script: tests.support is imported from the checkout
 
+from tests.bench.harness import BenchError, Row, Sizes, interleaved, spread  # noqa: E402
+from tests.bench.sandbox import Sandbox  # noqa: E402
 from tests.support import wine as winesupport  # noqa: E402
-
 from venvshim.intercept import winverdicts  # noqa: E402
 
 TARGET = 1.5
@@ -49,20 +50,6 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.ratio <= TARGET
-
-
-def interleaved(
-    n: int, a: Callable[[], float], b: Callable[[], float]
-) -> tuple[list[float], list[float]]:
-    """n A/B pairs, alternating which goes first, so drift and noise hit both sides alike."""
-    ta: list[float] = []
-    tb: list[float] = []
-    for i in range(n):
-        first, second = (a, b) if i % 2 == 0 else (b, a)
-        x, y = first(), second()
-        (ta, tb)[i % 2].append(x)
-        (tb, ta)[i % 2].append(y)
-    return ta, tb
 
 
 def _timed(argv: Sequence[str], env: Mapping[str, str], cwd: Path, expect: bytes) -> float:
@@ -161,6 +148,39 @@ def _measure(
     )
     results.append(Result("w2", "`uv version --short`, cached keep (intercepted)", plain, via))
     return results
+
+
+def measure(sb: Sandbox, sizes: Sizes) -> list[Row]:
+    """w1 and w2 as rows of bench.py's table; n/a without Wine, mingw or the Windows uv.exe."""
+    what = {"w1": "Wine: uv --version (not intercepted)", "w2": "Wine: uv version, cached keep"}
+    missing = [
+        name
+        for name, found in (
+            ("wine64", winesupport.find_wine()),
+            ("mingw-w64", winesupport.find_mingw()),
+            ("the Windows uv.exe", winesupport.windows_uv_exe()),
+        )
+        if found is None
+    ]
+    if missing:
+        status = f"n/a (needs {', '.join(missing)})"
+        return [Row(key, text, status=status, target=TARGET) for key, text in what.items()]
+    try:
+        results = rows(sizes.pick(15, 41))
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from exc
+    return [
+        Row(
+            r.key,
+            what.get(r.key, r.what),
+            base=statistics.median(r.plain),
+            shim=statistics.median(r.shim),
+            target=TARGET,
+            n=len(r.plain),
+            note=f"under wine64; spread plain {spread(r.plain)}, shim {spread(r.shim)}",
+        )
+        for r in results
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

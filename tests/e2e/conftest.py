@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_project, run
+from tests.support import hermetic
 
 # Everything under tests/e2e is end-to-end: CI fails if any of it is skipped (see .ci/run).
 pytestmark = pytest.mark.e2e
@@ -26,20 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def shim_dir(tmp_path_factory: pytest.TempPathFactory, real_uv: Path) -> Path:
     directory = tmp_path_factory.mktemp("shim") / "bin"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "venvshim",
-            "install",
-            "--shim-dir",
-            str(directory),
-            "--no-modify-path",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    assert (directory / "uv").is_file()
+    hermetic.install_shim(directory)
     return directory
 
 

@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pytest
 
 from tests.conftest import base_env, make_project, run, venv_version
 from tests.e2e.conftest import status_json, tombstones_in
+from tests.support import tools
 from tests.support.ntfsemu import NtfsemuKit, hold_exe, hold_mapped, preload_env
 from tests.support.uvversions import SCENARIOS, UvRelease, version_key
 
@@ -78,14 +78,7 @@ def uvkit(
     matrix_uv: UvRelease, pythons: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> UvKit:
     root = tmp_path_factory.mktemp(f"uv-{matrix_uv.version}")
-    toolbin = root / "bin"
-    toolbin.mkdir()
-    for minor, exe in pythons.items():
-        (toolbin / f"python{minor}").symlink_to(exe)
-    (toolbin / "uv").symlink_to(matrix_uv.path)
-    an_hour_ago = time.time() - 3600  # old links, like a real install (see conftest.toolbin)
-    for link in toolbin.iterdir():
-        os.utime(link, (an_hour_ago, an_hour_ago), follow_symlinks=False)
+    toolbin = tools.make_toolbin(root / "bin", matrix_uv.path, pythons)
     return UvKit(matrix_uv.version, matrix_uv.path, toolbin, root / "uv-cache")
 
 

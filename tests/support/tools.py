@@ -1,4 +1,5 @@
-"""Where the real uv and the CPython interpreters are, for the tests and the benchmark alike.
+"""Where the real uv and the CPython interpreters are, for the tests and the benchmark alike,
+and a tool directory of them to put first on PATH.
 
 Never pyenv's shims (they confuse uv's interpreter discovery: uv-internals.md, "Testing uv on
 these machines"), never a venvshim shim taken for the real uv.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
@@ -50,3 +52,19 @@ def find_pythons(wanted: Iterable[str]) -> dict[str, Path]:
             if exe_name and "/shims/" not in exe_name:
                 found[minor] = Path(exe_name)
     return found
+
+
+def make_toolbin(directory: Path, uv: Path, pythons: Mapping[str, Path]) -> Path:
+    """Fill `directory` (new or empty) with a `uv` link and a `pythonX.Y` link for each python.
+
+    Old links, like a real install: verdicts involving a file changed in the last 2 s are never
+    cached (verdicts.RACY_SECONDS), which would make cache tests depend on timing.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    targets = {f"python{minor}": exe for minor, exe in pythons.items()}
+    targets["uv"] = uv
+    an_hour_ago = time.time() - 3600
+    for name, target in targets.items():
+        (directory / name).symlink_to(target)
+        os.utime(directory / name, (an_hour_ago, an_hour_ago), follow_symlinks=False)
+    return directory

@@ -1,0 +1,1 @@
+"""The benchmark (issue 4): run `python tests/bench/bench.py`; see README.md beside this file."""
