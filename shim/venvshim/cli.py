@@ -11,7 +11,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import ModuleType
 from typing import NoReturn
 
@@ -39,13 +38,14 @@ ENVIRONMENT = (
 )
 
 
-@dataclass
 class Context:
-    """What a subcommand gets: the state root (resolved now), the environment, the printer."""
+    """What a subcommand gets: the state root (resolved now), the environment, the printer.
+    (A plain class: `dataclasses` imports `inspect`, ~10 ms on every `venvshim gc`.)"""
 
-    state: StateRoot
-    env: os._Environ[str]
-    ui: Printer
+    __slots__ = ("env", "state", "ui")
+
+    def __init__(self, state: StateRoot, env: os._Environ[str], ui: Printer) -> None:
+        self.state, self.env, self.ui = state, env, ui
 
 
 class UsageError(Exception):

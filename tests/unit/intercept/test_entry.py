@@ -34,3 +34,16 @@ def test_the_decision_path_never_loads_the_heavy_libraries() -> None:
     slow = _modules("import venvshim.intercept.entry, pathlib, venvshim.intercept.handover")
     for heavy in ("psutil", "filelock", "tomllib", "tomli", "argparse", "asyncio", "hashlib"):
         assert heavy not in slow, heavy
+
+
+def test_gc_and_status_import_no_dataclasses(tmp_path: Path) -> None:
+    """`venvshim gc` runs after every switch and from the hooks: `dataclasses` pulls in `inspect`
+    (~10 ms), which these two never need."""
+    for command in ("gc", "status"):
+        run = f"from venvshim.cli import main; code = main([{command!r}])"
+        show = "print('loaded:', code, 'dataclasses' in sys.modules, 'inspect' in sys.modules)"
+        probe = f"import sys; sys.path[:0] = [{SHIM!r}]; {run}; {show}"
+        env = {"VENVSHIM_HOME": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True,
+                             text=True, env=env, check=False).stdout  # fmt: skip
+        assert "loaded: 0 False False" in out, (command, out)
