@@ -9,6 +9,7 @@ a container, a program to restart).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -86,13 +87,15 @@ def check_path(env: Mapping[str, str], found: list[Path], shim_dir: Path | None)
         if str(where) in entries
         else f"{where} is not on PATH"
     )
+    here = f'export PATH={shlex.quote(f"{where}:")}"$PATH"'
+    if os.name == "nt":
+        here = f"$env:Path = '{where};' + $env:Path"
     return Check(
         name,
         False,
         f"`uv` resolves to {first}, not the shim: {position}",
-        "open a new terminal (the hook moves the shim first at each prompt); if a line after the "
-        "`# <<< venvshim <<<` block in your shell's rc file puts uv's directory first and this is "
-        "not an interactive shell, move the venvshim block below that line",
+        f"open a new terminal: the hook puts the shim first as the shell starts (here: `{here}`); "
+        "if it is still not first there, `venvshim doctor` names the startup-file line that wins",
     )
 
 
