@@ -89,7 +89,7 @@ def check_path(env: Mapping[str, str], found: list[Path], shim_dir: Path | None)
     )
     here = f'export PATH={shlex.quote(f"{where}:")}"$PATH"'
     if os.name == "nt":
-        here = f"$env:Path = '{where};' + $env:Path"
+        here = "$env:Path = '" + f"{where};".replace("'", "''") + "' + $env:Path"
     return Check(
         name,
         False,

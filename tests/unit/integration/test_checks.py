@@ -40,3 +40,20 @@ def test_a_login_shell_that_never_answers_is_a_warning_with_a_hint(
 def test_no_install_record_is_a_warning_with_a_hint() -> None:
     check = checks.check_hooks(None, platform="linux")
     assert check.status == "warning" and "install" in check.hint, check
+
+
+def test_the_path_hint_is_a_line_for_this_shell_whatever_the_directory_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    shim_dir = tmp_path / "it's $(here)"
+    real = tmp_path / "uv"
+    env = {"PATH": str(tmp_path)}
+    check = checks.check_path(env, [real], shim_dir)
+    line = check.hint.split("`")[1]
+    assert shlex.split(line) == ["export", f"PATH={shim_dir}:$PATH"]  # one word, nothing expanded
+    monkeypatch.setattr(checks.os, "name", "nt")
+    check = checks.check_path(env, [real], shim_dir)
+    quoted = str(shim_dir).replace("'", "''")
+    assert f"$env:Path = '{quoted};' + $env:Path" in check.hint
