@@ -40,6 +40,7 @@ import os
 import re
 import time
 
+from ..fs import write_atomic
 from .fastpath import FAST_ENV
 from .verdicts import RACY_SECONDS
 
@@ -337,19 +338,8 @@ def record_keep(
         data = render(pwd, [*entries, entry])
     except ValueError:
         return False
-    return _write_atomic(target, data)
-
-
-def _write_atomic(path: Path, data: bytes) -> bool:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(target, data)
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         return False
     return True
