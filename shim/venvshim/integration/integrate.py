@@ -8,6 +8,7 @@ the state root (`install.json`); without it uninstall still finds blocks by thei
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,11 +20,10 @@ from pathlib import Path
 from ..errors import VenvshimError
 from ..fs import write_atomic
 from ..intercept.realuv import SHIM_DIR_MARKER, find_real_uv, is_shim
-from ..state import StateRoot
+from ..state import MANIFEST, StateRoot
 from ..ui import Printer
 from . import rcfiles, scheduler, winpath, winshim
 
-MANIFEST = "install.json"
 SHIM_NAMES = ("uv", winshim.EXE, winshim.CONFIG)  # what `venvshim install` writes besides the stamp
 
 if sys.platform == "win32":
@@ -346,7 +346,5 @@ def uninstall_integration(
 
 
 def _rmdir_quiet(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.rmdir()
-    except OSError:
-        pass
