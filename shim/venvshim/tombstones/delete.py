@@ -166,12 +166,13 @@ def _empty_fd(dir_fd: int, dev: int, where: str) -> list[str]:
 
 
 def _units(
-    tomb_fd: int, dev: int, opened: list[int], want: int, max_depth: int = 6
+    tomb_fd: int, dev: int, opened: list[int], workers: int, max_depth: int = 6
 ) -> list[tuple[int, list[str]]]:
-    """Split the tree breadth-first into (verified dir handle, names in it) units until `want`
-    directories share the work (a venv's bulk sits four or more levels down, in
+    """Split the tree breadth-first into (verified dir handle, names in it) units until 8
+    directories per worker share the work (a venv's bulk sits four or more levels down, in
     lib/pythonX.Y/site-packages/*/...). Handles it opens go into `opened`, for the caller to
     close."""
+    want = 8 * workers
     frontier: list[tuple[int, str, os.stat_result]] = []
     with os.scandir(tomb_fd) as it:
         for entry in it:
@@ -201,10 +202,21 @@ def _units(
                         continue
             expanded.extend(inner or [(parent, name, st)])
         frontier = expanded
-    units: dict[int, list[str]] = {}
-    for parent, name, _st in frontier:
-        units.setdefault(parent, []).append(name)
-    return list(units.items())
+    units: dict[int, list[tuple[str, bool]]] = {}
+    for parent, name, st in frontier:
+        units.setdefault(parent, []).append((name, stat.S_ISDIR(st.st_mode)))
+    # Sub-trees of one directory (site-packages/*, a package's sub-packages) are shared out
+    # among the workers, biggest unit first: one rm per parent would leave a core idle.
+    pieces: list[tuple[int, int, list[str]]] = []
+    for parent, named in units.items():
+        dirs = sum(is_dir for _, is_dir in named)
+        share = workers if dirs > 1 else 1
+        for i in range(share):
+            part = [name for name, _ in named[i::share]]
+            if part:
+                pieces.append((dirs, parent, part))
+    pieces.sort(key=lambda piece: -piece[0])
+    return [(parent, names) for _, parent, names in pieces]
 
 
 def _rm_in(dir_fd: int, names: list[str]) -> subprocess.Popen[bytes]:
@@ -230,7 +242,7 @@ def _empty_with_rm(tomb_fd: int, dev: int, where: str) -> list[str]:
     if workers > 1:
         opened: list[int] = []
         try:
-            units = _units(tomb_fd, dev, opened, want=8 * workers)
+            units = _units(tomb_fd, dev, opened, workers)
             running: list[subprocess.Popen[bytes]] = []
             for dir_fd, names in units:
                 if dir_fd == tomb_fd:

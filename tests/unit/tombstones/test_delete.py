@@ -90,3 +90,26 @@ def test_identity_is_checked_on_the_handle(tmp_path: Path) -> None:
     with pytest.raises(delete.Refused):
         delete.delete(record)
     assert (tomb / "pyvenv.cfg").exists()
+
+
+def test_the_bulk_of_a_venv_is_shared_out_among_the_workers(tmp_path: Path) -> None:
+    """A venv's bulk sits under one directory (site-packages/*, a package's sub-packages): its
+    sub-trees go to several rm processes, disjoint and together complete, the biggest first."""
+    tomb = tmp_path / "tomb"
+    pkg = tomb / "lib" / "python3.12" / "site-packages" / "big"
+    for i in range(40):
+        (pkg / f"sub{i:02d}").mkdir(parents=True)
+    (tomb / "bin").mkdir()
+    (tomb / "bin" / "python").write_text("")
+    fd = os.open(tomb, os.O_RDONLY | os.O_DIRECTORY)
+    opened: list[int] = []
+    try:
+        units = delete._units(fd, os.fstat(fd).st_dev, opened, workers=2)
+        pieces = [(os.readlink(f"/proc/self/fd/{d}"), n) for d, n in units]
+    finally:
+        for handle in [*opened, fd]:
+            os.close(handle)
+    big = [n for where, n in pieces if where == str(pkg)]
+    assert len(big) == 2, pieces
+    assert sorted(n for piece in big for n in piece) == [f"sub{i:02d}" for i in range(40)]
+    assert pieces[0][0] == str(pkg), "the biggest unit starts first"
