@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 # Environment variables of a process that say which environment it runs from.
@@ -30,7 +30,7 @@ class Proc:
     """What one process refers to. `paths` are (kind, path) with kind exe/cwd/open/mapped;
     `environ` holds the WANTED_ENV variables it was started with."""
 
-    __slots__ = ("cmdline", "created", "cwd", "environ", "name", "paths", "pid")
+    __slots__ = ("cmdline", "created", "cwd", "environ", "name", "normed", "paths", "pid", "said")
 
     def __init__(
         self,
@@ -46,8 +46,12 @@ class Proc:
         self.name = name
         self.created = created
         self.paths = paths
+        # normalised once, compared with every tombstone
+        self.normed = [os.path.normcase(p.removesuffix(" (deleted)")) for _, p in paths]
         self.cmdline = cmdline
         self.environ = dict(environ or {})
+        # all it was started with, in one string: most processes never name the env's base name
+        self.said = os.path.normcase("\0".join([*self.environ.values(), *cmdline]))
 
 
 class Holder:
@@ -151,14 +155,14 @@ def holders_of(
             continue
         hit = next(
             (
-                Holder(proc.pid, proc.name, kind, path)
-                for kind, path in proc.paths
-                if _under(os.path.normcase(path.removesuffix(" (deleted)")), tomb)
+                Holder(proc.pid, proc.name, *proc.paths[i])
+                for i, normed in enumerate(proc.normed)
+                if normed.startswith(tomb) and _under(normed, tomb)
             ),
             None,
         )
         if hit is None and orig is not None and since is not None and proc.created <= since:
-            hit = _started_from(proc, orig)
+            hit = _started_from(proc, orig) if orig.base in proc.said else None
         if hit is not None:
             found.append(hit)
     return found
@@ -281,26 +285,21 @@ else:
         return procs
 
 
-def iter_tree(root: Path) -> Iterator[Path]:
-    """Every path under root, without following links (for size accounting)."""
-    stack = [root]
+def tree_bytes(root: Path) -> int:
+    """The bytes of every file under root, links not followed (the sizes gc and status show)."""
+    total = 0
+    stack = [str(root)]
     while stack:
-        current = stack.pop()
         try:
-            with os.scandir(current) as it:
+            with os.scandir(stack.pop()) as it:
                 for entry in it:
-                    yield Path(entry.path)
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_size
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(Path(entry.path))
+                        stack.append(entry.path)
         except OSError:
             continue
-
-
-def tree_bytes(root: Path) -> int:
-    total = 0
-    for path in iter_tree(root):
-        try:
-            total += path.lstat().st_size
-        except OSError:
-            pass
     return total
