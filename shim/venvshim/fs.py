@@ -1,5 +1,6 @@
 """Writing a file all at once: the one routine venvshim uses for every file it writes (state,
-caches, the shim itself, hook copies, shell rc files, uv.exe).
+caches, the shim itself, hook copies, shell rc files, uv.exe); and the one rename that moves
+what is in use out of uv's way (an environment, a file), retried briefly.
 
 A temp file in the same directory, renamed over the target: a reader sees the old bytes or the
 new ones, never half, whoever is killed when. Options cover what the callers differ in: the
@@ -11,7 +12,24 @@ to overwrite it but lets it be renamed aside).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+
+RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
+
+
+def rename_with_retry(src: str | Path, dst: str | Path) -> None:
+    """os.rename, retried for RENAME_RETRY_SECONDS while Windows says PermissionError (a
+    scanner's brief open handle); the last error is raised."""
+    deadline = time.monotonic() + RENAME_RETRY_SECONDS
+    while True:
+        try:
+            os.rename(src, dst)
+            return
+        except PermissionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def write_atomic(

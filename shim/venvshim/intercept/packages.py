@@ -26,7 +26,7 @@ from .plans import Plan
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from ..platform.posix import StderrReader
     from ..state import StateRoot
@@ -87,21 +87,19 @@ def plan(
 ) -> Plan:
     from . import fastpath, verdicts
 
+    def for_front_end(watched: Sequence[Path]) -> None:
+        if pwd is not None:
+            fastpath.record_for_front_end(
+                state.home, pwd=pwd, cwd=cwd, argv=inv.argv, env=env, real_uv=real_uv,
+                watched=watched,
+            )  # fmt: skip
+
     key = verdicts.cache_key(inv, cwd=cwd, env=env, real_uv=real_uv)
     cached = verdicts.lookup(state.cache, key)
     if cached is not None:
         if early is not None:
             early.stop()
-        if pwd is not None:
-            fastpath.record_for_front_end(
-                state.home,
-                pwd=pwd,
-                cwd=cwd,
-                argv=inv.argv,
-                env=env,
-                real_uv=real_uv,
-                watched=cached.watched,
-            )
+        for_front_end(cached.watched)
         return Plan(KEEP, "cached", env_path=cached.env_path, cache_key=key)
     argv = [real_uv, *decision.dry_run_argv(inv, cwd=str(cwd), env=env)]
     if early is not None:
@@ -126,15 +124,7 @@ def plan(
 
         if not index_dependent(inv):
             files = [*watched(inv, cwd=cwd, env=env, env_dir=env_path), Path(real_uv)]
-            if verdicts.store(state.cache, key, env_path, files) and pwd is not None:
-                fastpath.record_for_front_end(
-                    state.home,
-                    pwd=pwd,
-                    cwd=cwd,
-                    argv=inv.argv,
-                    env=env,
-                    real_uv=real_uv,
-                    watched=files,
-                )
+            if verdicts.store(state.cache, key, env_path, files):
+                for_front_end(files)
         return Plan(KEEP, "nothing to remove", env_path=env_path, cache_key=key, changes=changes)
     return Plan(KEEP, "removes", env_path=env_path, removes=True, changes=changes)

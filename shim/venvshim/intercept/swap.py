@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import rename_with_retry
 from ..platform import impl
 from ..state import StateRoot
 from ..tombstones.registry import ACTIVE, Record, Registry
@@ -26,8 +27,6 @@ from . import envstate
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 
 
 def crash_point(step: str) -> None:
@@ -51,18 +50,6 @@ def _wait_env_lock_free(env_dir: Path, env: Mapping[str, str]) -> None:
                 hint="wait for the other uv command to finish, then run this command again",
             )
         time.sleep(0.05)
-
-
-def _rename_with_retry(src: Path, dst: Path) -> None:
-    deadline = time.monotonic() + RENAME_RETRY_SECONDS
-    while True:
-        try:
-            os.rename(src, dst)
-            return
-        except PermissionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 class CannotMove(VenvshimError):
@@ -103,7 +90,7 @@ def tombstone(current: envstate.EnvState, *, state: StateRoot, env: Mapping[str,
         raise state.unwritable(exc) from exc
     crash_point("registered")
     try:
-        _rename_with_retry(real_dir, Path(record.path))
+        rename_with_retry(real_dir, Path(record.path))
     except OSError as exc:
         registry.forget(record)
         raise CannotMove(real_dir, exc) from exc

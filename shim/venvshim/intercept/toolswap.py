@@ -28,6 +28,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import rename_with_retry
 from ..state import StateRoot
 from ..tombstones.registry import ACTIVE, TOOL, Record, Registry
 from . import swap
@@ -120,7 +121,7 @@ def _into_area(source: Path, tomb: Path) -> None:
     for attempt in (1, 2):
         os.makedirs(tomb.parent, mode=0o700, exist_ok=True)
         try:
-            swap._rename_with_retry(source, tomb)
+            rename_with_retry(source, tomb)
             return
         except FileNotFoundError:
             if attempt == 2 or not os.path.lexists(source):

@@ -20,10 +20,10 @@ gc settles a tombstone whose shim died the same way before deleting anything (`s
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from ..errors import VenvshimError
+from ..fs import rename_with_retry
 from ..state import StateRoot
 from .holders import Holder, Proc
 from .registry import ACTIVE, FILES, TOOL_FILES, Record, Registry
@@ -33,7 +33,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-RENAME_RETRY_SECONDS = 1.0  # antivirus/indexers open files briefly (uv #9543)
 HOLDING = ("exe", "mapped", "open")
 
 
@@ -64,18 +63,6 @@ class FilesInUse(VenvshimError):
             hint="close the program using it, then run the command again; or run it with "
             "VENVSHIM_DISABLE=1 to let uv try anyway",
         )
-
-
-def _rename_with_retry(src: str, dst: str) -> None:
-    deadline = time.monotonic() + RENAME_RETRY_SECONDS
-    while True:
-        try:
-            os.rename(src, dst)
-            return
-        except PermissionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def _rel(root: str, path: str) -> str:
@@ -115,7 +102,7 @@ def move_aside(
             dest = os.path.join(record.path, _rel(root_real, path))
             os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
             try:
-                _rename_with_retry(path, dest)
+                rename_with_retry(path, dest)
             except OSError as exc:
                 raise FilesInUse(path, exc, holder) from exc
             moved.append((path, dest))
