@@ -31,10 +31,10 @@ def refuse_data_loss(
 ) -> None:
     """Raise when this uv would delete `target` (`uv venv --clear`), or the VIRTUAL_ENV of
     `uv run --active <inline script>`, and that directory is not a virtual environment."""
-    active = inv.flag("--active") or uvargs.env_flag(env, "UV_ACTIVE")
-    if target is None and active and env.get("VIRTUAL_ENV") and facts.active_script_clears_foreign:
+    active = uvargs.active_env(inv, env)
+    if target is None and active is not None and facts.active_script_clears_foreign:
         work = uvargs.working_dir(inv, cwd=str(cwd), env=env, facts=facts)
-        target = Path(work) / env["VIRTUAL_ENV"]
+        target = Path(work) / active
     if target is None or envstate.classify(target).kind != envstate.FOREIGN:
         return
     raise VenvshimError(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import uvargs
-from .uvargs import Invocation, env_flag
+from .uvargs import Invocation
 
 # Annotations only: importing typing/collections.abc costs milliseconds on the shim's path.
 TYPE_CHECKING = False
@@ -142,8 +142,9 @@ def target_env_dir(
         if project is not None and project.workspace_root == project_dir:
             return project_env_dir(project, env)
         return work / ".venv"
-    if (inv.flag("--active") or env_flag(env, "UV_ACTIVE")) and env.get("VIRTUAL_ENV"):
-        return work / env["VIRTUAL_ENV"]  # relative: to where uv works
+    active = uvargs.active_env(inv, env)
+    if active is not None:
+        return work / active  # relative: to where uv works
     project = discover(start_dir(inv, cwd=cwd, env=env, facts=facts))
     return None if project is None else project_env_dir(project, env)
 

@@ -139,6 +139,13 @@ def env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
 
+def active_env(inv: Invocation, env: Mapping[str, str]) -> str | None:
+    """The VIRTUAL_ENV uv is asked to use (`--active` or UV_ACTIVE), as given, else None."""
+    if inv.flag("--active") or env_flag(env, "UV_ACTIVE"):
+        return env.get("VIRTUAL_ENV") or None
+    return None
+
+
 class Invocation:
     """What uv will be asked to do. `options` maps a long option name to its values, in order
     (None for a flag)."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from venvshim.intercept.uvargs import parse, run_script_path
+from venvshim.intercept.uvargs import active_env, parse, run_script_path
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,11 @@ def test_nested_subcommands_and_their_options() -> None:
     assert pip.value("--requirements") == "req.txt" and pip.value("--editable") == "."
     assert pip.positionals == ["x"]
     assert parse(["pip", "list", "-v"]).positionals == ["-v"]  # not parsed past its name
+
+
+def test_active_env_is_virtual_env_only_when_asked_for() -> None:
+    venv = {"VIRTUAL_ENV": "/work/env"}
+    assert active_env(parse(["sync", "--active"]), venv) == "/work/env"
+    assert active_env(parse(["sync"]), {**venv, "UV_ACTIVE": "1"}) == "/work/env"
+    assert active_env(parse(["sync"]), venv) is None
+    assert active_env(parse(["sync", "--active"]), {"VIRTUAL_ENV": ""}) is None
